@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from renewals.accounts.models import Customer
+from renewals.subscriptions.models import PURCHASE_METHODS, Subscription
+
+PRICE_KINDS = [("renewal", _("Special renewal price")), ("list", _("List price"))]
+ORDER_STATUSES = [
+    ("requires_action", _("Requires action")),
+    ("pending_payment", _("Pending payment")),
+    ("paid", _("Paid")),
+    ("failed", _("Failed")),
+    ("expired", _("Expired")),
+]
+OPEN_STATUSES = ("requires_action", "pending_payment")
+HOLDING_STATUSES = ("requires_action", "pending_payment", "paid")
+
+
+class CartLine(models.Model):
+    """One renewal in a user's cart, with the price the user was shown (R6, R7)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
+    )
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    seats = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    price_kind = models.CharField(max_length=10, choices=PRICE_KINDS)
+    term_start = models.DateField()
+    term_end = models.DateField()
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "subscription"], name="one_cart_line_per_subscription"
+            ),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="cart_line_seats_positive"),
+        ]
+
+
+class Order(models.Model):
+    """One checkout transaction: one CSN, one currency, one purchase method, one payment (R7)."""
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    currency = models.CharField(max_length=3)
+    purchase_method = models.CharField(max_length=10, choices=PURCHASE_METHODS)
+    payment_method = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=ORDER_STATUSES)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    automatic = models.BooleanField(default=False)  # an auto-renewal charge (R12)
+    subtotal = models.DecimalField(max_digits=16, decimal_places=3)
+    tax = models.DecimalField(max_digits=16, decimal_places=3)
+    total = models.DecimalField(max_digits=16, decimal_places=3)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
+    reverse_charge = models.BooleanField(default=False)
+    business_date = models.DateField()  # the business date the order was placed on
+    created = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["customer", "-created"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s for s, _l in ORDER_STATUSES]), name="order_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax")), name="order_total_is_subtotal_plus_tax"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLine(models.Model):
+    """A subscription renewed by an order for the term `[term_start, term_end)`."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="order_lines"
+    )
+    seats = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=14, decimal_places=3)
+    price_kind = models.CharField(max_length=10, choices=PRICE_KINDS)
+    amount = models.DecimalField(max_digits=16, decimal_places=3)
+    term_start = models.DateField()
+    term_end = models.DateField()
+    # True while the order is open or paid: the line then holds its term (R4, R5 payment_pending).
+    holds_term = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "term_start"],
+                condition=Q(holds_term=True),
+                name="one_open_or_paid_order_per_term",
+            ),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="order_line_seats_positive"),
+        ]

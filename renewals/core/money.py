@@ -1,0 +1,94 @@
+"""Exact money: a py-moneyed `Money` quantized to its currency's ISO 4217 exponent.
+
+Amounts are `Decimal`, rounded half-up (JPY 0 decimals, EUR 2, KWD 3); never `float`. Integer
+minor units appear only at the payment-gateway boundary (`to_minor` / `from_minor`).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+from moneyed import Money
+
+__all__ = [
+    "Money",
+    "MoneyError",
+    "exponent",
+    "format_money",
+    "from_minor",
+    "is_currency",
+    "money",
+    "money_json",
+    "quantize",
+    "to_minor",
+    "zero",
+]
+
+
+class MoneyError(ValueError):
+    pass
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    """Tell whether `code` is an ISO 4217 currency code (upper case, e.g. EUR)."""
+    return isinstance(code, str) and code.isupper() and code in _currencies()
+
+
+@cache
+def exponent(currency: str) -> int:
+    """Return the number of decimals of `currency` (ISO 4217): JPY 0, EUR 2, KWD 3."""
+    if not is_currency(currency):
+        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code")
+    return get_currency_precision(currency)
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round `amount` half-up to the exponent of `currency`."""
+    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+
+
+def money(amount, currency: str) -> Money:
+    """Build an exact Money from a Decimal, int or decimal string (never a float)."""
+    if isinstance(amount, float):
+        raise MoneyError("money amounts are never floats")
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise MoneyError(f"{amount!r} is not a decimal amount") from None
+    if not value.is_finite():
+        raise MoneyError(f"{amount!r} is not a finite amount")
+    return Money(quantize(value, currency), currency)
+
+
+def zero(currency: str) -> Money:
+    return money(0, currency)
+
+
+def to_minor(value: Money) -> int:
+    """Return the amount in integer minor units (for gateways): EUR 12.34 → 1234, JPY 500 → 500."""
+    code = value.currency.code
+    return int(quantize(value.amount, code).scaleb(exponent(code)))
+
+
+def from_minor(units: int, currency: str) -> Money:
+    return money(Decimal(units).scaleb(-exponent(currency)), currency)
+
+
+def money_json(value: Money | None) -> dict | None:
+    """Return the API shape {"amount": "1234.00", "currency": "EUR"}."""
+    if value is None:
+        return None
+    code = value.currency.code
+    return {"amount": str(quantize(value.amount, code)), "currency": code}
+
+
+def format_money(value: Money, language: str = "en") -> str:
+    """Format for people in a language: fr `1 890,00 €`, en `$1,890.00`, ja `￥52,800`."""
+    locale = {"en": "en_US", "fr": "fr_FR", "ja": "ja_JP"}.get(language, language or "en_US")
+    code = value.currency.code
+    return format_currency(quantize(value.amount, code), code, locale=locale, currency_digits=True)

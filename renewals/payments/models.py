@@ -1,0 +1,69 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from renewals.checkout.models import Order
+
+PAYMENT_STATUSES = [
+    ("created", _("Created")),
+    ("requires_action", _("Requires action")),
+    ("pending", _("Pending")),
+    ("partially_funded", _("Partially funded")),
+    ("succeeded", _("Succeeded")),
+    ("failed", _("Failed")),
+    ("expired", _("Expired")),
+]
+FINAL_STATUSES = ("succeeded", "failed", "expired")
+
+
+class Payment(models.Model):
+    """The one payment of an order, moved only through payments.actions (a state machine)."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="payment")
+    gateway = models.CharField(max_length=20)
+    method = models.CharField(max_length=16)
+    status = models.CharField(max_length=20, choices=PAYMENT_STATUSES, default="created")
+    reference = models.CharField(max_length=100, unique=True)  # the gateway's id for it
+    amount = models.DecimalField(max_digits=16, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    received_amount = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    instructions = models.JSONField(null=True, blank=True)
+    action_url = models.CharField(max_length=500, blank=True)
+    expires_on = models.DateField(null=True, blank=True)  # konbini / transfer deadline (R9)
+    needs_reconciliation = models.BooleanField(default=False)
+    reconciliation_note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "expires_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s for s, _l in PAYMENT_STATUSES]),
+                name="payment_status_known",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class WebhookEvent(models.Model):
+    """An inbound gateway event, stored once by its id (duplicates are harmless, R10)."""
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    received = models.DateTimeField(auto_now_add=True)
+    processed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "event_id"], name="one_webhook_event_per_id"
+            ),
+        ]

@@ -1,0 +1,154 @@
+"""The calendar and eligibility rules (R2, R3, R5, R6): pure decisions, values in, values out."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .periods import grace_days
+
+ACTIVE, EXPIRED, SUSPENDED, CANCELLED = "active", "expired", "suspended", "cancelled"
+STAGES = (ACTIVE, EXPIRED, SUSPENDED, CANCELLED)
+STAGES_WITH_ACCESS = frozenset({ACTIVE, EXPIRED})
+SUSPENSION_AFTER_DAYS = 15
+WINDOW_OPENS_DAYS = 90
+
+# R5: every reason a renewal can be refused, in the order they are reported.
+NOT_PURCHASER = "not_purchaser"
+PARTNER_MANAGED = "partner_managed"
+TRIAL = "trial"
+CANCELLED_REASON = "cancelled"
+TOO_EARLY = "too_early"
+PAYMENT_PENDING = "payment_pending"
+NOT_SELLABLE = "not_sellable"
+REASONS = (
+    NOT_PURCHASER,
+    PARTNER_MANAGED,
+    TRIAL,
+    CANCELLED_REASON,
+    TOO_EARLY,
+    PAYMENT_PENDING,
+    NOT_SELLABLE,
+)
+# R11: the extra reason an auto-renew change can be refused for.
+PAYMENT_METHOD_NOT_RECURRING = "payment_method_not_recurring"
+RECURRING_PAYMENT_METHODS = frozenset({"card"})
+
+
+def stage_on(lapse_date: date, term: str, *, trial: bool, today: date) -> str:
+    """Return the stage (R2) on `today` of a subscription whose expiry process starts on `lapse_date`.
+
+    `lapse_date` is the renewal date D, or an overdue invoice's due date when that is earlier.
+    A trial is active until D and cancelled from D on.
+    """
+    if today < lapse_date:
+        return ACTIVE
+    if trial:
+        return CANCELLED
+    days_late = (today - lapse_date).days
+    if days_late < SUSPENSION_AFTER_DAYS:
+        return EXPIRED
+    if days_late < grace_days(term):
+        return SUSPENDED
+    return CANCELLED
+
+
+def stage_dates(lapse_date: date, term: str, *, trial: bool) -> dict[str, date]:
+    """Return the first day of each stage after active: expired, suspended and cancelled (R2)."""
+    if trial:
+        return {CANCELLED: lapse_date}
+    return {
+        EXPIRED: lapse_date,
+        SUSPENDED: lapse_date + timedelta(days=SUSPENSION_AFTER_DAYS),
+        CANCELLED: lapse_date + timedelta(days=grace_days(term)),
+    }
+
+
+def has_access(stage: str) -> bool:
+    """Tell whether the product can be used in `stage` (R2)."""
+    return stage in STAGES_WITH_ACCESS
+
+
+def window_opens(renewal_date: date) -> date:
+    """Return the first day a renewal can be bought online: D − 90 (R3)."""
+    return renewal_date - timedelta(days=WINDOW_OPENS_DAYS)
+
+
+def window_closes(lapse_date: date, term: str) -> date:
+    """Return the last renewable day: the day before cancellation, D + G − 1 (R3)."""
+    return lapse_date + timedelta(days=grace_days(term) - 1)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reasons: tuple[str, ...]
+    window_opens: date
+    window_closes: date
+
+
+def renewal_eligibility(
+    *,
+    is_purchaser: bool,
+    purchase_method: str,
+    trial: bool,
+    stage: str,
+    renewal_date: date,
+    lapse_date: date,
+    term: str,
+    payment_pending: bool,
+    sellable: bool,
+    today: date,
+) -> Eligibility:
+    """Decide whether a user may renew a subscription online today, with *every* failing reason (R5)."""
+    opens = window_opens(renewal_date)
+    failing = {
+        NOT_PURCHASER: not is_purchaser,
+        PARTNER_MANAGED: purchase_method == "partner",
+        TRIAL: trial,
+        CANCELLED_REASON: stage == CANCELLED,
+        TOO_EARLY: today < opens,
+        PAYMENT_PENDING: payment_pending,
+        NOT_SELLABLE: not sellable,
+    }
+    reasons = tuple(code for code in REASONS if failing[code])
+    return Eligibility(
+        eligible=not reasons,
+        reasons=reasons,
+        window_opens=opens,
+        window_closes=window_closes(lapse_date, term),
+    )
+
+
+def auto_renew_change_reasons(
+    *,
+    turn_on: bool,
+    is_purchaser: bool,
+    purchase_method: str,
+    trial: bool,
+    stage: str,
+    payment_method: str | None,
+) -> tuple[str, ...]:
+    """Return why the auto-renew setting cannot be changed (R11); empty when it can."""
+    failing = [
+        (NOT_PURCHASER, not is_purchaser),
+        (PARTNER_MANAGED, purchase_method == "partner"),
+        (TRIAL, trial),
+        (CANCELLED_REASON, stage == CANCELLED),
+        (
+            PAYMENT_METHOD_NOT_RECURRING,
+            turn_on
+            and payment_method not in RECURRING_PAYMENT_METHODS
+            and purchase_method != "invoice",
+        ),
+    ]
+    return tuple(code for code, fails in failing if fails)
+
+
+def price_kind(*, term: str, renewal_date: date, automatic: bool, today: date) -> str:
+    """Decide which catalogue price a renewal pays (R6): "renewal" or "list".
+
+    A non-monthly renewal paid while still active (today < D), or charged automatically (R12,
+    retries included), pays the special renewal price; every other renewal pays the list price.
+    """
+    if term != "monthly" and (automatic or today < renewal_date):
+        return "renewal"
+    return "list"
