@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "renewals.lifecycle",
     "renewals.portal",
     "renewals.api",
+    "renewals.operations",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "renewals.portal.context.portal",
             ],
         },
     },

@@ -1,2 +1,13 @@
+"""Portal URLs. Paths in interfaces.md §5 are stable: emails already sent link to them."""
+
+from .views import accounts, cart, orders, payment_methods, subscriptions, summary
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    *accounts.urls,
+    *summary.urls,
+    *subscriptions.urls,
+    *cart.urls,
+    *orders.urls,
+    *payment_methods.urls,
+]

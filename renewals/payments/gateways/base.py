@@ -1,0 +1,84 @@
+"""The payment-gateway contract (R10): small, normalised, and free of any provider's objects.
+
+A gateway is chosen by settings.PAYMENT_GATEWAY the way Django chooses EMAIL_BACKEND. Domain code
+sees only these dataclasses. Every call that can charge carries an idempotency key: repeating it
+returns the first result and never charges twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
+
+from renewals.core.money import Money
+
+Outcome = Literal["succeeded", "requires_action", "pending", "failed"]
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What to collect: one order's total, by one method."""
+
+    reference_hint: str  # the order number, for the gateway's dashboard and receipts
+    amount: Money
+    method: Literal["card", "konbini", "bank_transfer"]
+    idempotency_key: str
+    customer_email: str
+    card_token: str | None = None  # a saved card's token, or a sandbox test card number
+    save_card: bool = False
+    off_session: bool = False  # an automatic renewal charge (R12): no customer present
+    expires_on: date | None = None  # konbini / transfer deadline (R9)
+    return_url: str = ""  # where a 3-D Secure challenge sends the customer back
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """The normalised answer of a gateway about one payment."""
+
+    outcome: Outcome
+    reference: str  # the gateway's id of the payment (unique)
+    failure_code: str = ""  # card_declined, insufficient_funds, authentication_failed, …
+    action_url: str = ""  # the 3-D Secure challenge, when outcome is requires_action
+    instructions: dict | None = None  # {"konbini": {...}} or {"bank_transfer": {...}}
+    saved_card: SavedCard | None = None
+    raw: dict = field(default_factory=dict)  # for the audit trail; never shown to customers
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """A verified inbound event, normalised."""
+
+    event_id: str
+    type: Literal[
+        "payment.succeeded", "payment.failed", "payment.expired", "transfer.received",
+        "payment.requires_action", "ignored",
+    ]
+    payment_reference: str
+    amount: Money | None
+    created: str
+    payload: dict
+
+
+class WebhookSignatureError(Exception):
+    """The event is unsigned, stale or tampered: answer 400 and change nothing."""
+
+
+class Gateway(Protocol):
+    name: str
+
+    def create_payment(self, request: PaymentRequest) -> GatewayResult:
+        """Start collecting a payment; idempotent by request.idempotency_key."""
+
+    def retrieve_payment(self, reference: str) -> GatewayResult:
+        """Ask the gateway what became of a payment (for reconcilers and 3-D Secure returns)."""
+
+    def parse_webhook(self, body: bytes, headers: dict) -> WebhookNotice:
+        """Verify a webhook's signature and normalise it; raise WebhookSignatureError."""

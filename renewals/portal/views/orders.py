@@ -1,0 +1,3 @@
+"""Portal pages: orders."""
+
+urls: list = []

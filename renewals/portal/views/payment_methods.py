@@ -1,0 +1,3 @@
+"""Portal pages: payment_methods."""
+
+urls: list = []

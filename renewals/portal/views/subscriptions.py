@@ -1,0 +1,3 @@
+"""Portal pages: subscriptions."""
+
+urls: list = []

@@ -1,0 +1,3 @@
+"""Portal pages: summary."""
+
+urls: list = []
