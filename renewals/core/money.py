@@ -39,25 +39,50 @@ def is_currency(code: str) -> bool:
     return isinstance(code, str) and code.isupper() and code in _currencies()
 
 
+# CLDR (what Babel knows) rounds these currencies for display with fewer digits than their
+# ISO 4217 minor unit; amounts are exact to the ISO exponent, so ISO wins here.
+ISO_EXPONENTS_DIFFERING_FROM_CLDR = {
+    "AFN": 2,
+    "ALL": 2,
+    "IQD": 3,
+    "IRR": 2,
+    "KPW": 2,
+    "LAK": 2,
+    "LBP": 2,
+    "MGA": 2,
+    "MMK": 2,
+    "RSD": 2,
+    "SOS": 2,
+    "SYP": 2,
+    "YER": 2,
+}
+
+
 @cache
 def exponent(currency: str) -> int:
     """Return the number of decimals of `currency` (ISO 4217): JPY 0, EUR 2, KWD 3."""
     if not is_currency(currency):
         raise MoneyError(f"{currency!r} is not an ISO 4217 currency code")
-    return get_currency_precision(currency)
+    return ISO_EXPONENTS_DIFFERING_FROM_CLDR.get(currency, get_currency_precision(currency))
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round `amount` half-up to the exponent of `currency`."""
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than the decimal context holds (28): no real price is that large.
+        raise MoneyError(f"{amount} {currency} is too large an amount") from None
 
 
 def money(amount, currency: str) -> Money:
     """Build an exact Money from a Decimal, int or decimal string (never a float)."""
     if isinstance(amount, float):
         raise MoneyError("money amounts are never floats")
+    if isinstance(amount, bool):
+        raise MoneyError("a true/false value is not an amount")
     try:
-        value = Decimal(amount)
+        value = Decimal(amount.strip() if isinstance(amount, str) else amount)
     except (InvalidOperation, TypeError, ValueError):
         raise MoneyError(f"{amount!r} is not a decimal amount") from None
     if not value.is_finite():
@@ -66,6 +91,7 @@ def money(amount, currency: str) -> Money:
 
 
 def zero(currency: str) -> Money:
+    """Return nothing in `currency`, at its exponent (JPY 0, EUR 0.00)."""
     return money(0, currency)
 
 
@@ -76,6 +102,9 @@ def to_minor(value: Money) -> int:
 
 
 def from_minor(units: int, currency: str) -> Money:
+    """Build a Money from integer minor units (from gateways): 1234 EUR → EUR 12.34."""
+    if isinstance(units, bool) or not isinstance(units, int):
+        raise MoneyError(f"{units!r} is not a whole number of minor units")
     return money(Decimal(units).scaleb(-exponent(currency)), currency)
 
 
@@ -87,8 +116,12 @@ def money_json(value: Money | None) -> dict | None:
     return {"amount": str(quantize(value.amount, code)), "currency": code}
 
 
+# The portal's languages; anything else (a stray header, "en-gb") falls back to English.
+MONEY_LOCALES = {"en": "en_US", "fr": "fr_FR", "ja": "ja_JP"}
+
+
 def format_money(value: Money, language: str = "en") -> str:
     """Format for people in a language: fr `1 890,00 €`, en `$1,890.00`, ja `￥52,800`."""
-    locale = {"en": "en_US", "fr": "fr_FR", "ja": "ja_JP"}.get(language, language or "en_US")
+    locale = MONEY_LOCALES.get((language or "en")[:2], "en_US")
     code = value.currency.code
     return format_currency(quantize(value.amount, code), code, locale=locale, currency_digits=True)
