@@ -68,11 +68,21 @@ class Order(models.Model):
     business_date = models.DateField()  # the business date the order was placed on
     created = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # R10: the client's idempotency key (per placing user) and a hash of the request body, so a
+    # repeated checkout returns the first order and a reused key with another body is refused.
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    failure_code = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["customer", "-created"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["placed_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_order_per_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=[s for s, _l in ORDER_STATUSES]), name="order_status_known"
             ),
@@ -111,3 +121,10 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(seats__gte=1), name="order_line_seats_positive"),
         ]
+
+
+class OrderNumberSequence(models.Model):
+    """The last order number issued in a year: order numbers are R-<year>-<6 digits>, unique."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

@@ -1,0 +1,102 @@
+"""The order emails (R8, R13, R15): plain context dicts for the outbox, formatted per language."""
+
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
+from renewals.core.formatting import long_date
+from renewals.core.money import format_money, money
+from renewals.notifications.outbox import queue_email
+
+from .pricing import REVERSE_CHARGE_NOTE
+
+# Marked here so that the legal note of pricing.REVERSE_CHARGE_NOTE is translated (R6).
+gettext_noop(
+    "Reverse charge: VAT to be accounted for by the recipient (Art. 196, Directive 2006/112/EC)."
+)
+
+PRICE_KIND_LABELS = {
+    "renewal": gettext_noop("Special renewal price"),
+    "list": gettext_noop("List price"),
+}
+PAYMENT_METHOD_LABELS = {
+    "card": gettext_noop("Card"),
+    "konbini": gettext_noop("Konbini"),
+    "bank_transfer": gettext_noop("Bank transfer"),
+    "invoice": gettext_noop("Invoice"),
+}
+
+
+def reverse_charge_note() -> str:
+    """Return the reverse-charge legal note in the active language (R6)."""
+    return gettext(REVERSE_CHARGE_NOTE)
+
+
+def order_email_context(order, lines, language: str) -> dict:
+    """Build the context of an order email in `language`: every amount and date preformatted."""
+    currency = order.currency
+
+    def fmt(amount):
+        return format_money(money(amount, currency), language)
+
+    with translation.override(language):
+        return {
+            "number": order.number,
+            "customer_name": order.customer.name,
+            "csn": order.customer.csn,
+            "placed_on": long_date(order.business_date, language),
+            "payment_method": gettext(PAYMENT_METHOD_LABELS.get(order.payment_method, "Card")),
+            "lines": [
+                {
+                    "subscription_id": line.subscription_id,
+                    "product": line.subscription.offering.name,
+                    "seats": line.seats,
+                    "unit_price": fmt(line.unit_price),
+                    "price_kind": gettext(PRICE_KIND_LABELS[line.price_kind]),
+                    "amount": fmt(line.amount),
+                    "term_start": long_date(line.term_start, language),
+                    "term_end": long_date(line.term_end, language),
+                }
+                for line in lines
+            ],
+            "subtotal": fmt(order.subtotal),
+            "tax": fmt(order.tax),
+            "tax_rate": f"{order.tax_rate * 100:.2f}".rstrip("0").rstrip(".") + " %",
+            "total": fmt(order.total),
+            "reverse_charge_note": reverse_charge_note() if order.reverse_charge else "",
+            "order_path": f"/billing/orders/{order.number}/",
+        }
+
+
+def queue_order_emails(order, lines) -> list:
+    """Queue ONE confirmation per order and purchaser (R8): a receipt for automatic orders (R12).
+
+    The dedupe key `order-confirmation:<number>` (or `auto-renewal-receipt:<number>`) makes a
+    repeated fulfilment report harmless. In the rare automatic order whose subscriptions have
+    several purchasers, each one gets the email listing their own subscriptions.
+    """
+    kind = "auto-renewal-receipt" if order.automatic else "order-confirmation"
+    by_purchaser: dict = {}
+    for line in lines:
+        by_purchaser.setdefault(line.subscription.purchaser_id, []).append(line)
+    purchasers = {line.subscription.purchaser_id: line.subscription.purchaser for line in lines}
+    queued = []
+    for index, (purchaser_id, own_lines) in enumerate(sorted(by_purchaser.items())):
+        user = purchasers[purchaser_id]
+        key = f"{kind}:{order.number}" + (f":{purchaser_id}" if index else "")
+        context = order_email_context(order, own_lines, user.language)
+        queued.append(
+            queue_email(
+                kind=kind,
+                to=user.email,
+                language=user.language,
+                context=context,
+                dedupe_key=key,
+                headers={
+                    "X-Renewals-Order": order.number,
+                    "X-Renewals-Subscriptions": ",".join(
+                        line.subscription_id for line in own_lines
+                    ),
+                },
+            )
+        )
+    return queued

@@ -1,0 +1,266 @@
+"""Orders: creation and the only state transitions of Order.status (R4, R7, R9, R12).
+
+Each transition is idempotent, locks the order row, writes an audit event and returns whether it
+changed anything. Fulfilment (`order_paid`) renews the subscriptions exactly once, however many
+times a webhook, a 3-D Secure return or a reconciler reports the same payment.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from renewals.accounts.models import Customer
+from renewals.catalog.models import TaxRate
+from renewals.core import audit
+from renewals.core.errors import DomainError
+from renewals.core.money import money
+from renewals.subscriptions.actions import AlreadyRenewed, renew_subscriptions
+
+from . import emails
+from .models import OPEN_STATUSES, CartLine, Order, OrderLine
+from .numbering import next_order_number
+from .offers import Offer
+from .pricing import order_totals, tax_decision
+
+
+def order_tax(customer: Customer):
+    """Return the tax decision (rate, reverse charge) for a customer's orders (R6)."""
+    rates = dict(TaxRate.objects.filter(country=customer.country).values_list("country", "rate"))
+    return tax_decision(
+        customer_country=customer.country,
+        vat_id_validated=customer.vat_id_validated,
+        seller_country=settings.SELLER["country"],
+        rates=rates,
+    )
+
+
+@transaction.atomic
+def create_order(
+    *,
+    customer: Customer,
+    currency: str,
+    purchase_method: str,
+    payment_method: str,
+    offers: list[Offer],
+    placed_by,
+    automatic: bool,
+    business_date: date,
+    idempotency_key: str = "",
+    request_hash: str = "",
+) -> Order:
+    """Create an order pending payment whose lines hold their terms (R4, R5, R7).
+
+    The partial unique constraint on OrderLine(subscription, term_start) makes a second open or
+    paid order for the same term impossible: that refusal is DomainError "payment_pending" (409)
+    and nothing is created.
+    """
+    if not offers:
+        raise DomainError("An order needs at least one subscription.", code="empty_order")
+    for offer in offers:
+        sub = offer.subscription
+        if (sub.customer_id, sub.currency, sub.purchase_method) != (
+            customer.pk,
+            currency,
+            purchase_method,
+        ):
+            raise DomainError(
+                "An order holds one customer, one currency and one purchase method.",
+                code="mixed_order",
+            )
+        if not offer.eligible or offer.price is None:
+            raise DomainError(
+                f"Subscription {sub.pk} cannot be renewed now.",
+                code="not_eligible",
+                details=[{"id": sub.pk, "reasons": list(offer.reasons)}],
+            )
+    decision = order_tax(customer)
+    totals = order_totals([o.price for o in offers], currency, decision.rate)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=next_order_number(business_date.year),
+                customer=customer,
+                currency=currency,
+                purchase_method=purchase_method,
+                payment_method=payment_method,
+                status="pending_payment",
+                placed_by=placed_by,
+                automatic=automatic,
+                subtotal=totals.subtotal.amount,
+                tax=totals.tax.amount,
+                total=totals.total.amount,
+                tax_rate=decision.rate,
+                reverse_charge=decision.reverse_charge,
+                business_date=business_date,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+    except IntegrityError:
+        raise DomainError(
+            "This checkout was already submitted.", code="duplicate_request", status=409
+        ) from None
+    lines = [
+        OrderLine(
+            order=order,
+            subscription=o.subscription,
+            seats=o.subscription.seats,
+            unit_price=o.unit_price.amount,
+            price_kind=o.price_kind,
+            amount=o.price.amount,
+            term_start=o.next_term[0],
+            term_end=o.next_term[1],
+        )
+        for o in offers
+    ]
+    try:
+        with transaction.atomic():
+            OrderLine.objects.bulk_create(lines)
+    except IntegrityError:
+        raise DomainError(
+            "A payment for one of these renewals is already in progress.",
+            code="payment_pending",
+            status=409,
+        ) from None
+    audit.record(
+        order,
+        action="order_created",
+        actor=placed_by,
+        label="" if placed_by else "system",
+        total=str(order.total),
+        currency=currency,
+        payment_method=payment_method,
+        automatic=automatic,
+        subscriptions=[o.subscription.pk for o in offers],
+    )
+    return order
+
+
+def _locked(order_id) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def _subscription_ids(order: Order) -> list[str]:
+    return list(order.lines.values_list("subscription_id", flat=True))
+
+
+def _remove_cart_lines(order: Order) -> int:
+    """Remove the cart lines of the order's subscriptions for the term it pays (R7)."""
+    deleted, _detail = CartLine.objects.filter(
+        subscription_id__in=order.lines.values("subscription_id")
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def order_paid(order_id, *, actor_label: str = "system") -> bool:
+    """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
+
+    Removes the renewed subscriptions from carts and queues one `order-confirmation` (or, for an
+    automatic order, `auto-renewal-receipt`) per purchaser after commit. A payment reported for
+    an order that already failed or expired is fulfilled too when its terms are still free;
+    otherwise the order stays as it is and the event is audited for staff reconciliation.
+    """
+    order = _locked(order_id)
+    if order.status == "paid":
+        return False
+    lines = list(order.lines.select_related("subscription"))
+    if order.status not in OPEN_STATUSES:
+        try:
+            with transaction.atomic():
+                OrderLine.objects.filter(order=order).update(holds_term=True)
+        except IntegrityError:
+            audit.record(order, action="payment_after_release", label=actor_label)
+            return False
+    try:
+        with transaction.atomic():
+            renew_subscriptions(
+                [(line.subscription_id, line.term_start) for line in lines],
+                order_number=order.number,
+                source="auto_renewal" if order.automatic else "order",
+                actor=order.placed_by,
+            )
+    except (AlreadyRenewed, IntegrityError):
+        if order.status not in OPEN_STATUSES:
+            OrderLine.objects.filter(order=order).update(holds_term=False)
+        audit.record(order, action="payment_after_release", label=actor_label)
+        return False
+    previous = order.status
+    order.status = "paid"
+    order.paid_at = timezone.now()
+    order.failure_code = ""
+    order.save(update_fields=["status", "paid_at", "failure_code"])
+    _remove_cart_lines(order)
+    audit.record(order, action="order_paid", label=actor_label, previous=previous)
+    emails.queue_order_emails(order, lines)
+    return True
+
+
+@transaction.atomic
+def order_requires_action(order_id) -> bool:
+    """Mark an open order as waiting for the customer's 3-D Secure challenge (R9)."""
+    order = _locked(order_id)
+    if order.status != "pending_payment":
+        return False
+    order.status = "requires_action"
+    order.save(update_fields=["status"])
+    audit.record(order, action="order_requires_action", label="gateway")
+    return True
+
+
+@transaction.atomic
+def order_awaiting_payment(order_id) -> bool:
+    """Mark an order as waiting for an asynchronous payment (konbini, transfer) (R9).
+
+    Its lines leave the cart: the order now holds them until paid or expired.
+    """
+    order = _locked(order_id)
+    if order.status not in OPEN_STATUSES:
+        return False
+    changed = order.status != "pending_payment"
+    if changed:
+        order.status = "pending_payment"
+        order.save(update_fields=["status"])
+    removed = _remove_cart_lines(order)
+    if changed or removed:
+        audit.record(order, action="order_awaiting_payment", label="gateway")
+    return bool(changed or removed)
+
+
+def _release(order_id, status: str, action: str, **fields) -> bool:
+    order = _locked(order_id)
+    if order.status not in OPEN_STATUSES:
+        return False
+    order.status = status
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=["status", *fields])
+    # The terms become free again: the subscription can be renewed while its window lasts (R9).
+    OrderLine.objects.filter(order=order).update(holds_term=False)
+    audit.record(order, action=action, label="gateway", **fields)
+    return True
+
+
+@transaction.atomic
+def order_failed(order_id, *, failure_code: str) -> bool:
+    """Mark an open order failed (declined card, failed challenge) and release its terms.
+
+    The cart lines stay, so the customer can try again with another card.
+    """
+    return _release(order_id, "failed", "order_failed", failure_code=failure_code or "failed")
+
+
+@transaction.atomic
+def order_expired(order_id) -> bool:
+    """Mark an open order expired (payment deadline passed, R9) and release its terms."""
+    return _release(order_id, "expired", "order_expired")
+
+
+def order_money(order: Order):
+    """Return (subtotal, tax, total) of an order as Money."""
+    return (
+        money(order.subtotal, order.currency),
+        money(order.tax, order.currency),
+        money(order.total, order.currency),
+    )
