@@ -188,6 +188,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# Cache (API rate limits): Redis when REDIS_URL or a redis BROKER_URL is set, else per process.
+REDIS_URL = os.environ.get("REDIS_URL", "") or (BROKER_URL if BROKER_URL.startswith("redis") else "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# REST API: requests a minute per token (429 beyond), and the largest request body (413).
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "1048576"))
+
 # Payments.
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
 SANDBOX_WEBHOOK_SECRET = os.environ.get("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_development")

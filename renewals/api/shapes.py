@@ -1,7 +1,8 @@
 """The JSON shapes of interfaces.md §2, built from domain values (shared by API and CLI)."""
 
+from renewals.checkout.models import Order
 from renewals.checkout.offers import Offer
-from renewals.core.money import money_json
+from renewals.core.money import money, money_json
 from renewals.subscriptions.models import Subscription
 
 
@@ -58,4 +59,94 @@ def subscription_json(sub: Subscription, offer: Offer, terms=None) -> dict:
             {"start": _date(t.start), "end": _date(t.end), "order": t.order_number or None}
             for t in terms
         ],
+    }
+
+
+def _money(amount, currency: str) -> dict:
+    return money_json(money(amount, currency))
+
+
+def line_json(
+    *, subscription_id, offering, seats, term, unit_price, price_kind, amount, term_start, term_end
+) -> dict:
+    """Return one renewal line as the cart and orders show it (interfaces.md §2)."""
+    return {
+        "subscription_id": subscription_id,
+        "product": {"code": offering.code, "name": offering.name},
+        "seats": seats,
+        "term": term,
+        "unit_price": money_json(unit_price),
+        "price_kind": price_kind,
+        "amount": money_json(amount),
+        "next_term": {"start": _date(term_start), "end": _date(term_end)},
+    }
+
+
+def _instructions(payment) -> dict | None:
+    data = payment.instructions
+    if not data:
+        return None
+    if isinstance(data, dict) and set(data) & {"konbini", "bank_transfer"}:
+        return data
+    return {payment.method: data}
+
+
+def payment_json(payment) -> dict | None:
+    """Return an order's payment: method, status, reference, instructions, 3-D Secure URL."""
+    if payment is None:
+        return None
+    return {
+        "method": payment.method,
+        "status": payment.status,
+        "reference": payment.reference,
+        "failure_code": payment.failure_code or None,
+        "instructions": _instructions(payment),
+        "action_url": payment.action_url or None,
+    }
+
+
+def invoice_json(invoice, pdf_url: str | None = None) -> dict | None:
+    """Return an order's invoice (R9): number, due date, status and where its PDF is."""
+    if invoice is None:
+        return None
+    return {
+        "number": invoice.number,
+        "due_date": _date(invoice.due_date),
+        "status": invoice.status,
+        "pdf_url": pdf_url,
+    }
+
+
+def order_json(order: Order, *, payment=None, invoice=None, invoice_pdf_url=None) -> dict:
+    """Return one order as the API shows it.
+
+    Expects `customer` loaded and `lines` prefetched with their subscription's offering.
+    """
+    currency = order.currency
+    return {
+        "number": order.number,
+        "status": order.status,
+        "csn": order.customer.csn,
+        "currency": currency,
+        "purchase_method": order.purchase_method,
+        "created": order.created.isoformat(),
+        "lines": [
+            line_json(
+                subscription_id=line.subscription_id,
+                offering=line.subscription.offering,
+                seats=line.seats,
+                term=line.subscription.term,
+                unit_price=money(line.unit_price, currency),
+                price_kind=line.price_kind,
+                amount=money(line.amount, currency),
+                term_start=line.term_start,
+                term_end=line.term_end,
+            )
+            for line in order.lines.all()
+        ],
+        "subtotal": _money(order.subtotal, currency),
+        "tax": _money(order.tax, currency),
+        "total": _money(order.total, currency),
+        "payment": payment_json(payment),
+        "invoice": invoice_json(invoice, invoice_pdf_url),
     }

@@ -1,0 +1,108 @@
+"""Orders: list and detail, with payment instructions and invoice (R7, R9)."""
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef
+from django.urls import NoReverseMatch, reverse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from renewals.checkout.models import Order, OrderLine
+from renewals.subscriptions.models import Subscription
+
+from .. import schemas
+from ..errors import ApiError
+from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_links, page_slice
+from ..shapes import order_json
+
+router = Router(tags=["Orders"])
+ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut}
+
+
+class OrderQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+def orders_visible_to(user):
+    """Return the orders renewing at least one subscription `user` may see (R5 scoping)."""
+    visible = Subscription.objects.visible_to(user).values("pk")
+    return Order.objects.filter(
+        Exists(OrderLine.objects.filter(order=OuterRef("pk"), subscription_id__in=visible))
+    )
+
+
+def _with_json_relations(qs):
+    return qs.select_related("customer", "payment", "invoice").prefetch_related(
+        "lines__subscription__offering"
+    )
+
+
+def _related(order, name):
+    try:
+        return getattr(order, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _invoice_pdf_url(request, order) -> str | None:
+    try:
+        return request.build_absolute_uri(reverse("portal:invoice_pdf", args=[order.number]))
+    except NoReverseMatch:
+        return None
+
+
+def orders_json(request, orders) -> list[dict]:
+    """Return orders as API JSON (payment and invoice included), without a query per order."""
+    result = []
+    for order in orders:
+        invoice = _related(order, "invoice")
+        result.append(
+            order_json(
+                order,
+                payment=_related(order, "payment"),
+                invoice=invoice,
+                invoice_pdf_url=_invoice_pdf_url(request, order) if invoice else None,
+            )
+        )
+    return result
+
+
+def visible_order(user, number: str) -> Order:
+    """Return one order `user` may see by its number; anything else is a 404."""
+    order = _with_json_relations(orders_visible_to(user).filter(number=number)).first()
+    if order is None:
+        raise ApiError(404, "not_found", f"No order {number} among yours.")
+    return order
+
+
+@router.get(
+    "/orders",
+    response={200: schemas.OrderPage, **ERRORS},
+    summary="List your orders, newest first",
+    operation_id="list_orders",
+)
+def list_orders(request, params: Query[OrderQuery]):
+    """List the orders for subscriptions you may see, newest first."""
+    qs = orders_visible_to(request.user).order_by("-created", "-id")
+    count = qs.count()
+    page = list(_with_json_relations(qs)[page_slice(params.page, params.page_size)])
+    next_url, previous = page_links(
+        request, page=params.page, page_size=params.page_size, count=count
+    )
+    return {
+        "count": count,
+        "next": next_url,
+        "previous": previous,
+        "results": orders_json(request, page),
+    }
+
+
+@router.get(
+    "/orders/{number}",
+    response={200: schemas.OrderOut, 404: schemas.ErrorOut, **ERRORS},
+    summary="One order with its payment and invoice",
+    operation_id="get_order",
+)
+def get_order(request, number: str):
+    """Return one order: lines, totals, payment (instructions, 3-D Secure URL) and invoice."""
+    return orders_json(request, [visible_order(request.user, number)])[0]

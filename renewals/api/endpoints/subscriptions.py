@@ -1,0 +1,141 @@
+"""Subscriptions: list, detail, auto-renew one or many (R5, R11)."""
+
+from datetime import date
+from typing import Literal
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from renewals.checkout.offers import renewal_offers
+from renewals.core import clock
+from renewals.subscriptions.auto_renew import change_auto_renew
+from renewals.subscriptions.models import Subscription
+
+from .. import queries, schemas
+from ..errors import ApiError
+from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_links, page_slice
+from ..shapes import subscription_json
+
+router = Router(tags=["Subscriptions"])
+ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut}
+
+
+class SubscriptionQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    stage: Literal["active", "expired", "suspended", "cancelled"] | None = None
+    csn: str | None = Field(None, max_length=20)
+    product: str | None = Field(None, max_length=100, description="Offering code, e.g. ACAD.")
+    term: Literal["monthly", "annual", "three_year"] | None = None
+    auto_renew: bool | None = None
+    renewable: bool | None = Field(None, description="Whether you may renew it today (R5).")
+    renewal_date_before: date | None = Field(None, description="On or before this date.")
+    renewal_date_after: date | None = Field(None, description="On or after this date.")
+    q: str | None = Field(
+        None, max_length=200, description="Search in id, CSN, customer and product."
+    )
+    ordering: Literal["renewal_date", "-renewal_date", "id", "product"] = "renewal_date"
+
+
+def subscriptions_json(subs, *, user, today) -> list[dict]:
+    """Return subscriptions as API JSON with their offers, in a fixed number of queries."""
+    subs = list(subs)
+    offers = renewal_offers(subs, user=user, today=today)
+    return [subscription_json(s, offers[s.pk]) for s in subs]
+
+
+def visible_subscription(user, subscription_id: str) -> Subscription:
+    """Return one subscription `user` may see, loaded for JSON; anything else is a 404 (R5)."""
+    sub = queries.with_json_relations(
+        Subscription.objects.visible_to(user).filter(pk=subscription_id)
+    ).first()
+    if sub is None:
+        raise ApiError(404, "not_found", f"No subscription {subscription_id} among yours.")
+    return sub
+
+
+@router.get(
+    "/subscriptions",
+    response={200: schemas.SubscriptionPage, **ERRORS},
+    summary="List your subscriptions",
+    operation_id="list_subscriptions",
+)
+def list_subscriptions(request, params: Query[SubscriptionQuery]):
+    """List the subscriptions you may see (as purchaser, or admin of the CSN), filtered."""
+    today = clock.today()
+    filters = queries.SubscriptionFilters(**params.model_dump(exclude={"page", "page_size"}))
+    qs = queries.subscriptions_for(request.user, filters, today=today)
+    count = qs.count()
+    page = queries.with_json_relations(qs)[page_slice(params.page, params.page_size)]
+    next_url, previous = page_links(
+        request, page=params.page, page_size=params.page_size, count=count
+    )
+    return {
+        "count": count,
+        "next": next_url,
+        "previous": previous,
+        "results": subscriptions_json(page, user=request.user, today=today),
+    }
+
+
+@router.post(
+    "/subscriptions/auto-renew",
+    response={200: schemas.BulkAutoRenewOut, 422: schemas.ErrorOut, **ERRORS},
+    summary="Turn auto-renew on or off for up to 100 subscriptions",
+    operation_id="bulk_auto_renew",
+)
+def bulk_auto_renew(request, body: schemas.BulkAutoRenewIn):
+    """Change auto-renew for up to 100 subscriptions (R11); one confirmation email per call."""
+    results = change_auto_renew(
+        user=request.user,
+        subscription_ids=body.subscription_ids,
+        turn_on=body.auto_renew,
+        today=clock.today(),
+    )
+    return {"results": [{"id": r.id, "ok": r.ok, "reasons": list(r.reasons)} for r in results]}
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response={200: schemas.SubscriptionOut, 404: schemas.ErrorOut, **ERRORS},
+    summary="One subscription with its renewal offer",
+    operation_id="get_subscription",
+)
+def get_subscription(request, subscription_id: str):
+    """Return one subscription: stage, eligibility with reasons, price and next term (R2–R6)."""
+    sub = visible_subscription(request.user, subscription_id)
+    return subscriptions_json([sub], user=request.user, today=clock.today())[0]
+
+
+@router.patch(
+    "/subscriptions/{subscription_id}",
+    response={
+        200: schemas.SubscriptionOut,
+        404: schemas.ErrorOut,
+        422: schemas.ErrorOut,
+        **ERRORS,
+    },
+    summary="Turn auto-renew on or off",
+    operation_id="update_subscription",
+)
+def update_subscription(request, subscription_id: str, body: schemas.AutoRenewIn):
+    """Change the auto-renew setting of one subscription (R11); answers the subscription."""
+    today = clock.today()
+    visible_subscription(request.user, subscription_id)
+    [result] = change_auto_renew(
+        user=request.user,
+        subscription_ids=[subscription_id],
+        turn_on=body.auto_renew,
+        today=today,
+    )
+    if not result.ok:
+        raise ApiError(
+            422,
+            "auto_renew_refused",
+            "Auto-renew cannot be changed for this subscription: "
+            + ", ".join(result.reasons)
+            + ".",
+            details=[{"id": result.id, "reasons": list(result.reasons)}],
+        )
+    sub = visible_subscription(request.user, subscription_id)
+    return subscriptions_json([sub], user=request.user, today=today)[0]
