@@ -16,7 +16,7 @@ from renewals.catalog.models import TaxRate
 from renewals.core import audit
 from renewals.core.errors import DomainError
 from renewals.core.money import money
-from renewals.subscriptions.actions import AlreadyRenewed, renew_subscriptions
+from renewals.subscriptions.actions import renew_subscriptions
 
 from . import emails
 from .models import OPEN_STATUSES, CartLine, Order, OrderLine
@@ -159,33 +159,23 @@ def order_paid(order_id, *, actor_label: str = "system") -> bool:
 
     Removes the renewed subscriptions from carts and queues one `order-confirmation` (or, for an
     automatic order, `auto-renewal-receipt`) per purchaser after commit. A payment reported for
-    an order that already failed or expired is fulfilled too when its terms are still free;
-    otherwise the order stays as it is and the event is audited for staff reconciliation.
+    an order that already failed or expired changes nothing here (audited; payments refunds it).
     """
     order = _locked(order_id)
     if order.status == "paid":
         return False
-    lines = list(order.lines.select_related("subscription"))
     if order.status not in OPEN_STATUSES:
-        try:
-            with transaction.atomic():
-                OrderLine.objects.filter(order=order).update(holds_term=True)
-        except IntegrityError:
-            audit.record(order, action="payment_after_release", label=actor_label)
-            return False
-    try:
-        with transaction.atomic():
-            renew_subscriptions(
-                [(line.subscription_id, line.term_start) for line in lines],
-                order_number=order.number,
-                source="auto_renewal" if order.automatic else "order",
-                actor=order.placed_by,
-            )
-    except (AlreadyRenewed, IntegrityError):
-        if order.status not in OPEN_STATUSES:
-            OrderLine.objects.filter(order=order).update(holds_term=False)
+        # Its terms were released and may be renewed by another order since: money that
+        # arrives now is refunded by staff (payments), never used to renew (R4).
         audit.record(order, action="payment_after_release", label=actor_label)
         return False
+    lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
+    renew_subscriptions(
+        [(line.subscription_id, line.term_start) for line in lines],
+        order_number=order.number,
+        source="auto_renewal" if order.automatic else "order",
+        actor=order.placed_by,
+    )
     previous = order.status
     order.status = "paid"
     order.paid_at = timezone.now()
