@@ -1,0 +1,37 @@
+"""`renewals import`: load customers, users, catalogue and subscriptions from one JSON file.
+
+The whole file is validated first and every error reported with its JSON path; nothing is
+written unless it is all valid, and then everything is written in one transaction
+(interfaces.md §3, docs/import.md).
+"""
+
+from dataclasses import dataclass, field
+
+from .load import Summary, digest, existing_keys, write_plan
+from .validate import FORMAT, ImportFileError, parse, validate
+
+__all__ = ["FORMAT", "ImportFileError", "ImportResult", "import_bytes"]
+
+
+@dataclass
+class ImportResult:
+    errors: list[str] = field(default_factory=list)
+    summary: Summary | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_bytes(raw: bytes, *, dry_run: bool = False, actor_label: str = "import") -> ImportResult:
+    """Validate a whole import file and, when it is valid, write it in one transaction."""
+    try:
+        data = parse(raw)
+    except ImportFileError as exc:
+        return ImportResult(errors=[f"$: {exc}"])
+    plan, errors = validate(data, existing_keys)
+    if errors:
+        return ImportResult(errors=errors)
+    if dry_run:
+        return ImportResult()
+    return ImportResult(summary=write_plan(plan, raw_digest=digest(raw), actor_label=actor_label))
