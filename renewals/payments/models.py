@@ -12,8 +12,9 @@ PAYMENT_STATUSES = [
     ("succeeded", _("Succeeded")),
     ("failed", _("Failed")),
     ("expired", _("Expired")),
+    ("refunded", _("Refunded")),
 ]
-FINAL_STATUSES = ("succeeded", "failed", "expired")
+FINAL_STATUSES = ("succeeded", "failed", "expired", "refunded")
 
 
 class Payment(models.Model):
@@ -39,6 +40,11 @@ class Payment(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["status", "expires_on"]),
+            models.Index(
+                fields=["needs_reconciliation"],
+                condition=Q(needs_reconciliation=True),
+                name="payment_to_reconcile",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -67,3 +73,36 @@ class WebhookEvent(models.Model):
                 fields=["gateway", "event_id"], name="one_webhook_event_per_id"
             ),
         ]
+
+
+SANDBOX_STATUSES = ["requires_action", "pending", "succeeded", "failed", "expired"]
+
+
+class SandboxPayment(models.Model):
+    """The sandbox gateway's own record of a payment: what a real provider would keep (R10).
+
+    Its unique idempotency key makes a repeated request return the first result.
+    """
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(max_length=100, unique=True)
+    method = models.CharField(max_length=16)
+    amount = models.DecimalField(max_digits=16, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20)
+    failure_code = models.CharField(max_length=40, blank=True)
+    card_number = models.CharField(max_length=19, blank=True)
+    save_card = models.BooleanField(default=False)
+    instructions = models.JSONField(null=True, blank=True)
+    return_url = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SANDBOX_STATUSES), name="sandbox_payment_status_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference

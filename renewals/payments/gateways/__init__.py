@@ -15,5 +15,7 @@ def get_gateway(name: str | None = None):
     try:
         path = GATEWAYS[name]
     except KeyError:
-        raise ValueError(f"unknown PAYMENT_GATEWAY {name!r}: use one of {sorted(GATEWAYS)}") from None
+        raise ValueError(
+            f"unknown PAYMENT_GATEWAY {name!r}: use one of {sorted(GATEWAYS)}"
+        ) from None
     return import_string(path)()

@@ -58,8 +58,12 @@ class WebhookNotice:
 
     event_id: str
     type: Literal[
-        "payment.succeeded", "payment.failed", "payment.expired", "transfer.received",
-        "payment.requires_action", "ignored",
+        "payment.succeeded",
+        "payment.failed",
+        "payment.expired",
+        "transfer.received",
+        "payment.requires_action",
+        "ignored",
     ]
     payment_reference: str
     amount: Money | None

@@ -1,0 +1,487 @@
+"""The writes of payments: one state machine for every method (R9, R10).
+
+Every change of `Payment.status` goes through `_transition`, which checks the move against
+`rules.TRANSITIONS`, saves, writes an audit event and calls the matching order transition of
+checkout (paid → fulfilment, exactly once). Calls to the gateway never run inside a transaction
+this module opened: claim (transaction) → call the gateway → record the result (transaction).
+"""
+
+import logging
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from renewals.accounts.models import Card
+from renewals.billing import actions as billing
+from renewals.checkout import orders
+from renewals.checkout.models import Order
+from renewals.checkout.pricing import KONBINI_MAX, KONBINI_MIN
+from renewals.core import audit
+from renewals.core.errors import DomainError, NotFound
+from renewals.core.formatting import long_date
+from renewals.core.money import format_money, money
+from renewals.notifications.outbox import queue_email
+from renewals.subscriptions import rules as subscription_rules
+from renewals.subscriptions.models import Subscription
+
+from . import rules
+from .gateways import get_gateway
+from .gateways.base import GatewayResult, PaymentRequest
+from .models import Payment
+
+log = logging.getLogger(__name__)
+
+METHODS = ("card", "konbini", "bank_transfer", "invoice")
+
+
+# -- starting a payment ------------------------------------------------------------------------
+
+
+def start_payment(
+    order: Order,
+    *,
+    method: str,
+    user,
+    card_token: str | None = None,
+    card_id=None,
+    save_card: bool = False,
+    off_session: bool = False,
+    today: date,
+    return_url: str = "",
+) -> Payment:
+    """Create the payment of an order and collect it by `method`; return the Payment.
+
+    Idempotent: an order has one payment, and starting it again returns that payment. The
+    Payment row is committed before the gateway is called (with no transaction open), then the
+    gateway's answer is recorded through the state machine, which moves the order.
+    """
+    existing = Payment.objects.filter(order=order).first()
+    if existing:
+        return existing
+    _check_method(order, method)
+    if method == "card":
+        card_token = _card_token(card_token, card_id, user=user, order=order)
+    gateway_name = "invoice" if method == "invoice" else settings.PAYMENT_GATEWAY
+    expires_on = _deadline(order, method, today)
+    with transaction.atomic():
+        payment, created = Payment.objects.get_or_create(
+            order=order,
+            defaults={
+                "gateway": gateway_name,
+                "method": method,
+                "reference": f"new_{uuid.uuid4().hex}",
+                "amount": order.total,
+                "currency": order.currency,
+                "expires_on": expires_on,
+            },
+        )
+        if created:
+            audit.record(payment, action="payment_created", actor=user, method=method)
+    if not created:
+        return payment
+    if method == "invoice":
+        return _collect_by_invoice(payment, user=user, today=today)
+    request = PaymentRequest(
+        reference_hint=order.number,
+        amount=money(order.total, order.currency),
+        method=method,
+        idempotency_key=f"renewals-order-{order.number}",
+        customer_email=getattr(_purchaser(order), "email", ""),
+        card_token=card_token,
+        save_card=save_card,
+        off_session=off_session,
+        expires_on=expires_on if method != "card" else None,
+        return_url=return_url,
+    )
+    try:
+        result = get_gateway(gateway_name).create_payment(request)
+    except Exception as exc:  # the gateway is unreachable or refused the call: a failed payment
+        log.exception("gateway %s failed for order %s", gateway_name, order.number)
+        result = GatewayResult(
+            outcome="failed",
+            reference=payment.reference,
+            failure_code="gateway_error",
+            raw={"error": str(exc)[:500]},
+        )
+    return record_result(payment.pk, result, actor_label=f"gateway:{gateway_name}", user=user)
+
+
+def _check_method(order: Order, method: str) -> None:
+    if method not in METHODS:
+        raise DomainError(f"Unknown payment method {method!r}.", code="invalid_payment_method")
+    total = Decimal(order.total)
+    if method in ("konbini", "bank_transfer") and order.currency != "JPY":
+        raise DomainError(
+            "Konbini and bank transfer payments are available in Japanese yen only.",
+            code="method_not_allowed",
+        )
+    if method == "konbini" and not KONBINI_MIN <= total <= KONBINI_MAX:
+        raise DomainError(
+            "Konbini payments must be between ¥120 and ¥300,000 per order.",
+            code="method_not_allowed",
+        )
+    if method == "invoice" and not invoice_allowed(order):
+        raise DomainError(
+            "Paying by invoice is only available to customers who already pay by invoice.",
+            code="method_not_allowed",
+        )
+
+
+def invoice_allowed(order: Order) -> bool:
+    """Tell whether an order's customer may pay on invoice (R9)."""
+    return order.purchase_method == "invoice" or (
+        Subscription.objects.filter(
+            customer_id=order.customer_id, payment_method="invoice"
+        ).exists()
+    )
+
+
+def _card_token(card_token, card_id, *, user, order) -> str:
+    if card_id not in (None, ""):
+        owner = user or _purchaser(order)
+        card = Card.objects.filter(
+            pk=_int_or_none(card_id), user=owner, removed__isnull=True
+        ).first()
+        if card is None:
+            raise DomainError("This saved card was not found.", code="card_not_found")
+        return card.token
+    if not card_token:
+        raise DomainError("Enter a card number or choose a saved card.", code="card_required")
+    return card_token
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _deadline(order: Order, method: str, today: date) -> date | None:
+    if method == "konbini":
+        days = rules.konbini_days(settings.KONBINI_DEADLINE_DAYS)
+    elif method == "bank_transfer":
+        days = settings.BANK_TRANSFER_DEADLINE_DAYS
+    elif method == "card":
+        # An unanswered 3-D Secure challenge must not hold the term for ever (R5 payment_pending).
+        return today + timedelta(days=rules.CHALLENGE_DAYS)
+    else:
+        return None
+    closes = [
+        subscription_rules.window_closes(sub.lapse_date, sub.term)
+        for sub in Subscription.objects.filter(order_lines__order=order).only("lapse_date", "term")
+    ]
+    return rules.payment_deadline(today=today, days=days, last_renewable_days=closes)
+
+
+def _collect_by_invoice(payment: Payment, *, user, today: date) -> Payment:
+    # R9: the order is fulfilled at once; the invoice, not the payment, tracks collection.
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        invoice = billing.issue_invoice(payment.order, today=today, actor=user)
+        payment.reference = f"inv_{invoice.number}"
+        payment.save(update_fields=["reference", "updated"])
+        _transition(payment, "succeeded", actor_label=getattr(user, "email", "") or "system")
+    return payment
+
+
+# -- recording the gateway's answers -------------------------------------------------------------
+
+
+def record_result(
+    payment_id: int, result: GatewayResult, *, actor_label: str, user=None
+) -> Payment:
+    """Record a gateway's first answer about a created payment (idempotent)."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != "created":
+            return payment
+        payment.reference = result.reference or payment.reference
+        payment.instructions = result.instructions
+        payment.action_url = result.action_url
+        payment.save(update_fields=["reference", "instructions", "action_url", "updated"])
+        if result.saved_card and result.outcome == "succeeded":
+            _save_card(payment, result)
+        _transition(
+            payment, result.outcome, actor_label=actor_label, failure_code=result.failure_code
+        )
+    return payment
+
+
+def complete_action(reference: str) -> Payment:
+    """Ask the gateway what became of a 3-D Secure challenge and record it (the customer's return)."""
+    payment = Payment.objects.filter(reference=reference).first()
+    if payment is None:
+        raise NotFound("This payment was not found.")
+    if payment.status != "requires_action":
+        return payment
+    result = get_gateway(payment.gateway).retrieve_payment(reference)
+    if result.outcome == "succeeded":
+        with transaction.atomic():
+            if result.saved_card:
+                _save_card(payment, result)
+        payment_succeeded(reference, source="3ds_return")
+    elif result.outcome == "failed":
+        payment_failed(reference, failure_code=result.failure_code, source="3ds_return")
+    return Payment.objects.get(pk=payment.pk)
+
+
+def payment_succeeded(reference: str, *, amount=None, source: str) -> bool:
+    """Record that a payment was collected; fulfil its order once. Return whether it changed.
+
+    A success that arrives after the payment failed or expired (its term released) renews
+    nothing: the payment is flagged for staff to reconcile or refund.
+    """
+    with transaction.atomic():
+        payment = _locked(reference)
+        if payment is None:
+            return False
+        if amount is not None and Decimal(amount.amount) != Decimal(payment.amount):
+            return _funds_received(payment, Decimal(amount.amount), source=source)
+        if payment.status in rules.CLOSED_WITHOUT_MONEY:
+            return _flag(payment, source=source, why="money arrived after the payment closed")
+        return _transition(payment, "succeeded", actor_label=source)
+
+
+def transfer_received(reference: str, *, amount, source: str) -> bool:
+    """Record a bank transfer: the exact amount pays the order; a short or excess one is flagged."""
+    value = Decimal(amount.amount) if hasattr(amount, "amount") else Decimal(amount)
+    with transaction.atomic():
+        payment = _locked(reference)
+        if payment is None:
+            return False
+        return _funds_received(payment, value, source=source)
+
+
+def _funds_received(payment: Payment, value: Decimal, *, source: str) -> bool:
+    payment.received_amount = Decimal(payment.received_amount or 0) + value
+    payment.save(update_fields=["received_amount", "updated"])
+    audit.record(payment, action="funds_received", label=source, amount=str(value))
+    if payment.status not in rules.OPEN:
+        return _flag(payment, source=source, why=f"received {value} on a {payment.status} payment")
+    outcome = rules.transfer_outcome(
+        expected=Decimal(payment.amount), received=payment.received_amount
+    )
+    if outcome == "succeeded":
+        payment.needs_reconciliation = False
+        payment.save(update_fields=["needs_reconciliation", "updated"])
+        return _transition(payment, "succeeded", actor_label=source)
+    changed = payment.status != "partially_funded"
+    if changed:
+        _transition(payment, "partially_funded", actor_label=source)
+    _flag(payment, source=source, why=f"received {payment.received_amount} of {payment.amount}")
+    return True
+
+
+def payment_failed(reference: str, *, failure_code: str, source: str) -> bool:
+    """Record that a payment failed; a failure after a success or expiry changes nothing."""
+    with transaction.atomic():
+        payment = _locked(reference)
+        if payment is None or payment.status not in rules.OPEN:
+            return False
+        return _transition(payment, "failed", actor_label=source, failure_code=failure_code)
+
+
+def payment_expired(reference: str, *, source: str) -> bool:
+    """Record that a payment's deadline passed: the order expires and its terms are released."""
+    with transaction.atomic():
+        payment = _locked(reference)
+        if payment is None or payment.status not in rules.OPEN - {"created"}:
+            return False
+        return _transition(payment, "expired", actor_label=source)
+
+
+def expire_overdue_payments(today: date) -> int:
+    """Expire every open payment whose deadline is before `today` (the daily run, R9, R16)."""
+    references = list(
+        Payment.objects.filter(
+            status__in=["requires_action", "pending", "partially_funded"], expires_on__lt=today
+        ).values_list("reference", flat=True)
+    )
+    return sum(payment_expired(ref, source="daily") for ref in references)
+
+
+# -- staff reconciliation (R18) ------------------------------------------------------------------
+
+
+def settle_payment(payment_id: int, *, actor, note: str) -> bool:
+    """Accept a flagged payment as paid (staff): the order is fulfilled. A note is required."""
+    _require_note(note)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        settleable = payment.status in ("pending", "partially_funded") or (
+            payment.status in ("failed", "expired") and payment.needs_reconciliation
+        )
+        if not settleable:
+            raise DomainError(
+                f"A {payment.status} payment cannot be settled: only a pending, partially "
+                "funded or flagged one can.",
+                code="not_settleable",
+            )
+        _note(payment, note, actor)
+        payment.needs_reconciliation = False
+        payment.save(update_fields=["needs_reconciliation", "reconciliation_note", "updated"])
+        return _transition(payment, "succeeded", actor_label=actor.email, note=note)
+
+
+def refund_payment(payment_id: int, *, actor, note: str) -> bool:
+    """Close a flagged payment as refunded (staff); an open order fails and releases its terms."""
+    _require_note(note)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        _note(payment, note, actor)
+        payment.needs_reconciliation = False
+        payment.save(update_fields=["needs_reconciliation", "reconciliation_note", "updated"])
+        if payment.status == "succeeded":
+            # Only the excess of an overpaid, fulfilled order goes back; the renewal stands.
+            audit.record(payment, action="excess_refunded", actor=actor, note=note)
+            return True
+        if not rules.can_transition(payment.status, "refunded"):
+            raise DomainError(
+                f"A {payment.status} payment cannot be refunded.", code="not_refundable"
+            )
+        return _transition(payment, "refunded", actor_label=actor.email, note=note)
+
+
+def _require_note(note: str) -> None:
+    if not (note or "").strip():
+        raise DomainError("Write a note saying why.", code="note_required")
+
+
+def _note(payment: Payment, note: str, actor) -> None:
+    line = f"{actor.email}: {note.strip()}"
+    payment.reconciliation_note = "\n".join(filter(None, [payment.reconciliation_note, line]))
+
+
+# -- the one door -----------------------------------------------------------------------------------
+
+
+def _locked(reference: str) -> Payment | None:
+    return Payment.objects.select_for_update().filter(reference=reference).first()
+
+
+def _flag(payment: Payment, *, source: str, why: str) -> bool:
+    if not payment.needs_reconciliation:
+        payment.needs_reconciliation = True
+        payment.save(update_fields=["needs_reconciliation", "updated"])
+    audit.record(payment, action="flagged_for_reconciliation", label=source, why=why)
+    return True
+
+
+def _transition(
+    payment: Payment, new: str, *, actor_label: str, failure_code: str = "", **data
+) -> bool:
+    """Move a locked payment to `new` if allowed; save, audit and move its order. Return changed."""
+    if payment.status == new:
+        return False
+    if not rules.can_transition(payment.status, new):
+        audit.record(
+            payment,
+            action="transition_refused",
+            label=actor_label,
+            current=payment.status,
+            requested=new,
+        )
+        return False
+    previous = payment.status
+    payment.status = new
+    if new == "failed":
+        payment.failure_code = failure_code or "failed"
+    payment.save(update_fields=["status", "failure_code", "updated"])
+    audit.record(
+        payment,
+        action=f"payment_{new}",
+        label=actor_label,
+        previous=previous,
+        failure_code=payment.failure_code,
+        **data,
+    )
+    order_id = payment.order_id
+    if new == "succeeded":
+        orders.order_paid(order_id, actor_label=actor_label)
+        if not Order.objects.filter(pk=order_id, status="paid").exists():
+            # Only a staff settlement of late money gets here: the released term was renewed
+            # meanwhile, so this money must be refunded instead (rolls the settlement back).
+            raise DomainError(
+                "These renewals were already paid by another order: refund this payment.",
+                code="term_taken",
+                status=409,
+            )
+    elif new == "requires_action":
+        orders.order_requires_action(order_id)
+    elif new == "pending":
+        orders.order_awaiting_payment(order_id)
+        _email(payment, "payment-instructions")
+    elif new == "failed":
+        orders.order_failed(order_id, failure_code=payment.failure_code)
+    elif new == "expired":
+        orders.order_expired(order_id)
+        _email(payment, "payment-expired")
+    elif new == "refunded" and previous in ("pending", "partially_funded"):
+        orders.order_failed(order_id, failure_code="refunded")
+    return True
+
+
+def _save_card(payment: Payment, result: GatewayResult) -> None:
+    order = payment.order
+    user = _purchaser(order)
+    saved = result.saved_card
+    card, _created = Card.objects.get_or_create(
+        user=user,
+        gateway=payment.gateway,
+        token=saved.token,
+        defaults={
+            "brand": saved.brand,
+            "last4": saved.last4,
+            "exp_month": saved.exp_month,
+            "exp_year": saved.exp_year,
+        },
+    )
+    if card.removed:
+        card.removed = None
+        card.save(update_fields=["removed"])
+    # R9: a saved card becomes the recurring payment method of the subscriptions it paid for.
+    subs = list(Subscription.objects.filter(order_lines__order=order, purchaser=user))
+    Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(
+        payment_method="card", card=card
+    )
+    audit.record_many(subs, action="card_assigned", actor=user, card=card.pk, order=order.number)
+
+
+def _purchaser(order: Order):
+    if order.placed_by_id:
+        return order.placed_by
+    line = order.lines.select_related("subscription__purchaser").first()
+    return line.subscription.purchaser if line else None
+
+
+def _email(payment: Payment, kind: str) -> None:
+    order = payment.order
+    user = _purchaser(order)
+    if user is None:
+        return
+    language = user.language or "en"
+    ids = list(order.lines.values_list("subscription_id", flat=True))
+    context = {
+        "order_number": order.number,
+        "total": format_money(money(order.total, order.currency), language),
+        "method": payment.method,
+        "instructions": payment.instructions or {},
+        "expires_on": long_date(payment.expires_on, language) if payment.expires_on else "",
+        "subscription_ids": ids,
+        "order_path": f"/billing/orders/{order.number}/",
+    }
+    queue_email(
+        kind=kind,
+        to=user.email,
+        language=language,
+        context=context,
+        dedupe_key=f"{kind}:{order.number}",
+        headers={
+            "X-Renewals-Order": order.number,
+            "X-Renewals-Subscriptions": ",".join(ids),
+        },
+    )

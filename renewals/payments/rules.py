@@ -1,0 +1,58 @@
+"""Pure payment decisions: the state machine, deadlines and transfer matching (R9, R10).
+
+No ORM, no clock, no settings: values in, value out.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+# The one table of allowed moves of a payment, whatever its method.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "created": frozenset({"requires_action", "pending", "succeeded", "failed"}),
+    "requires_action": frozenset({"succeeded", "failed", "expired"}),
+    "pending": frozenset({"succeeded", "failed", "expired", "partially_funded", "refunded"}),
+    "partially_funded": frozenset({"succeeded", "failed", "expired", "refunded"}),
+    # Money that arrives after a payment failed or expired is only flagged: staff either settle
+    # it (renews, if the released term is still free) or refund it. Never automatic (R4).
+    "failed": frozenset({"succeeded", "refunded"}),
+    "expired": frozenset({"succeeded", "refunded"}),
+    "succeeded": frozenset(),
+    "refunded": frozenset(),
+}
+OPEN = frozenset({"created", "requires_action", "pending", "partially_funded"})
+CLOSED_WITHOUT_MONEY = frozenset({"failed", "expired", "refunded"})
+
+KONBINI_DAYS_MIN, KONBINI_DAYS_MAX = 1, 60
+CHALLENGE_DAYS = 1  # a 3-D Secure challenge left unanswered is abandoned after this
+
+
+def can_transition(current: str, new: str) -> bool:
+    """Tell whether a payment may move from `current` to `new`."""
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+def payment_deadline(*, today: date, days: int, last_renewable_days: list[date]) -> date:
+    """Return the day a konbini voucher or transfer must be paid by (R9).
+
+    `today + days`, but never later than the last renewable day of any subscription in the
+    order (R3): a payment that arrives after that could not renew anything.
+    """
+    deadline = today + timedelta(days=days)
+    if last_renewable_days:
+        deadline = min(deadline, *last_renewable_days)
+    return max(deadline, today)
+
+
+def konbini_days(configured: int) -> int:
+    """Clamp the configured konbini deadline to the 1–60 days R9 allows."""
+    return min(max(int(configured), KONBINI_DAYS_MIN), KONBINI_DAYS_MAX)
+
+
+def transfer_outcome(*, expected: Decimal, received: Decimal) -> str:
+    """Decide what a bank transfer means: exact → succeeded; short or excess → partially_funded."""
+    return "succeeded" if received == expected else "partially_funded"
+
+
+def is_overdue(*, expires_on: date | None, today: date) -> bool:
+    """Tell whether a payment's deadline has passed: the deadline day itself is still payable."""
+    return expires_on is not None and today > expires_on
