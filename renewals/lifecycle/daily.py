@@ -1,0 +1,335 @@
+"""The daily run (R16): notices, automatic charges and retries, expiries, overdue invoices.
+
+`run_daily(today)` opens (or re-opens) the DailyRun of a business date, settles payment
+deadlines and overdue invoices, selects the subscriptions that can have something due with
+indexed date-range queries (the cost follows the due work, not the total), splits their ids
+into chunks that never split a purchaser (one digest per purchaser, kind and day, R13), and
+processes the chunks — inline, or as a Celery group that several workers share. Every write is
+claimed by a unique row (Notice, ChargeAttempt), so re-running a date, after a crash or not,
+sends nothing twice and charges nothing twice.
+"""
+
+import logging
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from renewals.checkout.offers import active_prices, offer_for
+from renewals.subscriptions.models import Subscription
+
+from . import charges, schedule
+from .digests import queue_digest, subscription_line
+from .models import ChargeAttempt, DailyRun, Notice
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+# A first run ever only looks at its own date: an imported book of subscriptions does not get
+# a burst of late notices (docs/daily-run.md).
+FIRST_RUN_WINDOW_DAYS = 1
+WAIT_TIMEOUT_SECONDS = 3600
+
+
+def open_run(today: date) -> DailyRun:
+    """Return the run of `today`, creating it with its window `(since, today]` the first time.
+
+    `since` is the date of the latest finished run before today, so a run after missed days
+    covers them (R14 catch-up). A re-run of the same date keeps the window of the first.
+    """
+    previous = (
+        DailyRun.objects.filter(business_date__lt=today, status="finished")
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+    since = previous or today - timedelta(days=FIRST_RUN_WINDOW_DAYS)
+    run, _created = DailyRun.objects.get_or_create(business_date=today, defaults={"since": since})
+    return run
+
+
+def candidates(since: date, today: date):
+    """Return the queryset of subscriptions that can have a notice or charge in the window.
+
+    Only indexed conditions: D or the lapse date equal to one of the dates that matter
+    (ranges when the window spans missed days), and auto-renewals past D not yet cancelled.
+    """
+    ranges = schedule.candidate_ranges(since, today)
+    match = Q()
+    for low, high in ranges["renewal_date"]:
+        match |= Q(renewal_date__range=(low, high))
+    for low, high in ranges["lapse_date"]:
+        match |= Q(lapse_date__range=(low, high))
+    match |= Q(
+        auto_renew=True,
+        trial=False,
+        purchase_method__in=["online", "invoice"],
+        renewal_date__range=(today - timedelta(days=schedule.LONGEST_GRACE), today),
+    )
+    return Subscription.objects.filter(match)
+
+
+def chunk_ids(rows, size: int = CHUNK_SIZE) -> list[list[str]]:
+    """Split (purchaser id, subscription id) rows, sorted by purchaser, into chunks of ~size.
+
+    A purchaser's subscriptions always share a chunk, so their digest is one email.
+    """
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    last_purchaser = None
+    for purchaser_id, sub_id in rows:
+        if len(current) >= size and purchaser_id != last_purchaser:
+            chunks.append(current)
+            current = []
+        current.append(sub_id)
+        last_purchaser = purchaser_id
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def settle_deadlines(today: date) -> dict:
+    """Expire overdue konbini / transfer payments and mark overdue invoices (R9)."""
+    from renewals.billing import actions as billing
+    from renewals.payments import actions as payments
+
+    counts = {}
+    counts["payments_expired"] = payments.expire_overdue_payments(today)
+    mark_overdue = getattr(billing, "mark_overdue_invoices", None)
+    counts["invoices_overdue"] = mark_overdue(today) if mark_overdue else 0
+    return counts
+
+
+def start(today: date, *, chunk_size: int = CHUNK_SIZE) -> tuple[DailyRun, str, list[list[str]]]:
+    """Open the run, settle deadlines, and return it with a fresh invocation id and its chunks."""
+    run = open_run(today)
+    counts = settle_deadlines(today)
+    rows = (
+        candidates(run.since, today)
+        .order_by("purchaser_id", "pk")
+        .values_list("purchaser_id", "pk")
+    )
+    chunks = chunk_ids(rows.iterator(chunk_size=2000), chunk_size)
+    invocation = uuid.uuid4().hex
+    DailyRun.objects.filter(pk=run.pk).update(
+        status="running",
+        chunks_total=len(chunks),
+        chunks_done=0,
+        finished=None,
+        counts={"invocation": invocation, "done": [], **counts},
+    )
+    if not chunks:
+        _finish_if_done(run.pk)
+    run.refresh_from_db()
+    return run, invocation, chunks
+
+
+def run_daily(today: date, *, chunk_size: int = CHUNK_SIZE, wait: bool = True) -> DailyRun:
+    """Run the daily run of `today` (R16): inline without a broker, as a Celery group with one.
+
+    Returns the DailyRun; its `counts` say what this invocation did.
+    """
+    run, invocation, chunks = start(today, chunk_size=chunk_size)
+    if settings.BROKER_URL:
+        from celery import group
+
+        from .jobs import process_chunk_job
+
+        group(process_chunk_job.s(run.pk, invocation, i, ids) for i, ids in enumerate(chunks))()
+        if wait:
+            _wait(run.pk, timeout=WAIT_TIMEOUT_SECONDS)
+    else:
+        for i, ids in enumerate(chunks):
+            record_chunk(run.pk, invocation, i, process_chunk(today, run.since, ids))
+    run.refresh_from_db()
+    return run
+
+
+def _wait(run_id: int, *, timeout: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if DailyRun.objects.filter(pk=run_id, status="finished").exists():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"daily run {run_id} did not finish within {timeout:.0f} s")
+
+
+def record_chunk(run_id: int, invocation: str, index: int, result: dict) -> None:
+    """Add a chunk's counts to its run once (a redelivered chunk is not counted twice)."""
+    with transaction.atomic():
+        run = DailyRun.objects.select_for_update().get(pk=run_id)
+        counts = run.counts or {}
+        if counts.get("invocation") != invocation or index in counts.get("done", []):
+            return
+        counts["done"] = [*counts.get("done", []), index]
+        for key, value in result.items():
+            if isinstance(value, dict):
+                merged = Counter(counts.get(key, {}))
+                merged.update(value)
+                counts[key] = dict(merged)
+            else:
+                counts[key] = counts.get(key, 0) + value
+        run.counts = counts
+        run.chunks_done = len(counts["done"])
+        run.save(update_fields=["counts", "chunks_done"])
+    _finish_if_done(run_id)
+
+
+def _finish_if_done(run_id: int) -> None:
+    DailyRun.objects.filter(pk=run_id, chunks_done__gte=F("chunks_total")).exclude(
+        status="finished"
+    ).update(status="finished", finished=timezone.now())
+
+
+def _facts(sub: Subscription, sellable: bool) -> schedule.Facts:
+    return schedule.Facts(
+        renewal_date=sub.renewal_date,
+        lapse_date=sub.lapse_date,
+        term=sub.term,
+        trial=sub.trial,
+        auto_renew=sub.auto_renew,
+        purchase_method=sub.purchase_method,
+        payment_method=sub.payment_method,
+        has_card=sub.card_id is not None and sub.card.removed is None,
+        sellable=sellable,
+    )
+
+
+def _load(ids: list[str]) -> dict[str, Subscription]:
+    subs = Subscription.objects.filter(pk__in=ids).select_related(
+        "purchaser", "offering", "card", "customer"
+    )
+    return {s.pk: s for s in subs}
+
+
+def process_chunk(today: date, since: date, ids: list[str]) -> dict:
+    """Do the due charges, then the due notices, of these subscriptions; return counts.
+
+    Charges go first so that a subscription renewed by its charge gets no expiry notice.
+    """
+    subs = _load(ids)
+    prices = active_prices(subs.values())
+    counts: dict = {"charges": Counter(), "notices": Counter(), "emails": Counter()}
+    failed = charges.resume_unfinished(list(subs))
+    made = _attempts(list(subs))
+    days = charges.retry_days()
+    renewed = False
+    for sub in subs.values():
+        price = prices.get((sub.offering_id, sub.term, sub.currency))
+        n = schedule.charge_due(
+            _facts(sub, price is not None),
+            since=since,
+            today=today,
+            retry_days=days,
+            attempts_made=made.get((sub.pk, sub.renewal_date), frozenset()),
+        )
+        if n is None:
+            continue
+        attempt = charges.claim_attempt(sub, n, today=today)
+        if attempt is None:
+            continue
+        attempt = charges.charge(sub, attempt, today=today)
+        invoiced = sub.purchase_method == "invoice" and attempt.status == "succeeded"
+        counts["charges"]["invoiced" if invoiced else attempt.status] += 1
+        renewed |= attempt.status == "succeeded"
+        if attempt.status == "failed":
+            failed.append(attempt)
+    if failed:
+        charges.email_failures(subs, failed, today=today)
+        counts["emails"]["auto-renewal-failed"] += len(
+            {subs[a.subscription_id].purchaser_id for a in failed}
+        )
+    if renewed or failed:
+        subs = _load(ids)
+    _send_notices(subs, prices, since=since, today=today, counts=counts)
+    return {key: dict(value) for key, value in counts.items()}
+
+
+def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
+    made: dict[tuple[str, date], set[int]] = {}
+    for sub_id, start, n in ChargeAttempt.objects.filter(subscription_id__in=ids).values_list(
+        "subscription_id", "term_start", "attempt"
+    ):
+        made.setdefault((sub_id, start), set()).add(n)
+    return {key: frozenset(v) for key, v in made.items()}
+
+
+def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> None:
+    sent: dict[tuple[str, date], set[str]] = {}
+    for sub_id, term_end, step in Notice.objects.filter(subscription_id__in=list(subs)).values_list(
+        "subscription_id", "term_end", "step"
+    ):
+        sent.setdefault((sub_id, term_end), set()).add(step)
+    groups: dict[tuple[int, str], list[tuple[Subscription, schedule.Step]]] = {}
+    for sub in subs.values():
+        price = prices.get((sub.offering_id, sub.term, sub.currency))
+        for step in schedule.due_notices(
+            _facts(sub, price is not None),
+            since=since,
+            today=today,
+            sent=frozenset(sent.get((sub.pk, sub.renewal_date), ())),
+        ):
+            groups.setdefault((sub.purchaser_id, step.kind), []).append((sub, step))
+    for (_purchaser_id, kind), items in sorted(groups.items()):
+        sent_count = _send_digest(kind, items, prices, today=today)
+        if sent_count:
+            counts["notices"][kind] += sent_count
+            counts["emails"][kind] += 1
+
+
+def _send_digest(kind, items, prices, *, today: date) -> int:
+    """Claim the Notice rows and queue their digest in one transaction; return rows written.
+
+    A concurrent run that claimed some of them first makes the insert fail: the rest is retried
+    without them, so each subscription is in exactly one email.
+    """
+    for _try in range(3):
+        if not items:
+            return 0
+        purchaser = items[0][0].purchaser
+        lines = []
+        for sub, _step in items:
+            amount = None
+            if kind == schedule.AUTO_RENEWAL_UPCOMING:
+                price = prices.get((sub.offering_id, sub.term, sub.currency))
+                offer = offer_for(
+                    sub, user=None, today=today, price=price, pending=False, automatic=True
+                )
+                amount = offer.price
+            lines.append(subscription_line(sub, amount=amount))
+        try:
+            with transaction.atomic():
+                notices = Notice.objects.bulk_create(
+                    [
+                        Notice(
+                            subscription=sub,
+                            term_end=sub.renewal_date,
+                            step=step.name,
+                            kind=kind,
+                            business_date=today,
+                        )
+                        for sub, step in items
+                    ]
+                )
+                email = queue_digest(kind, purchaser=purchaser, today=today, lines=lines)
+                Notice.objects.filter(
+                    subscription_id__in=[n.subscription_id for n in notices],
+                    step__in={n.step for n in notices},
+                    business_date=today,
+                ).update(email_id=email.pk)
+            return len(items)
+        except IntegrityError:
+            taken = set(
+                Notice.objects.filter(subscription_id__in=[s.pk for s, _ in items]).values_list(
+                    "subscription_id", "term_end", "step"
+                )
+            )
+            items = [(s, st) for s, st in items if (s.pk, s.renewal_date, st.name) not in taken]
+    log.warning("gave up sending %s to purchaser after concurrent claims", kind)
+    return 0

@@ -1,0 +1,53 @@
+"""Digest emails of the daily run: one email per purchaser, kind and day (R13)."""
+
+import hashlib
+from datetime import date
+
+from renewals.notifications.models import Email
+from renewals.notifications.outbox import queue_email
+
+
+def subscription_line(sub, *, amount=None) -> dict:
+    """Return the plain context of one subscription in a digest email."""
+    return {
+        "id": sub.pk,
+        "product": sub.offering.name,
+        "seats": sub.seats,
+        "term": sub.term,
+        "renewal_date": sub.renewal_date,
+        "lapse_date": sub.lapse_date,
+        "amount": amount,
+        "card_last4": sub.card.last4 if sub.card_id and sub.card else "",
+    }
+
+
+def digest_key(kind: str, purchaser_id: int, today: date, ids: list[str]) -> str:
+    """Return the outbox dedupe key of a digest: `<kind>:<purchaser id>:<date>`.
+
+    The rare second digest of the same kind on the same day (something fell due after a run
+    already sent one, e.g. a re-run after a change) gets a suffix naming its subscriptions, so
+    it is neither lost nor merged into the first.
+    """
+    base = f"{kind}:{purchaser_id}:{today.isoformat()}"
+    if not Email.objects.filter(dedupe_key=base).exists():
+        return base
+    digest = hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:16]
+    return f"{base}:{digest}"
+
+
+def queue_digest(kind: str, *, purchaser, today: date, lines: list[dict], extra=None) -> Email:
+    """Queue one digest email listing `lines` to the purchaser, in their language (R13)."""
+    ids = [line["id"] for line in lines]
+    return queue_email(
+        kind=kind,
+        to=purchaser.email,
+        language=purchaser.language,
+        context={
+            "name": purchaser.get_short_name(),
+            "subscriptions": lines,
+            "today": today,
+            **(extra or {}),
+        },
+        dedupe_key=digest_key(kind, purchaser.pk, today, ids),
+        headers={"X-Renewals-Subscriptions": ",".join(ids)},
+    )
