@@ -1,3 +1,68 @@
-"""Portal pages: accounts."""
+"""Portal pages: sign in, sign out, password reset by email and the language switch (R17)."""
 
-urls: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from renewals.accounts.models import LANGUAGES
+
+LANGUAGE_CODES = {code for code, _name in LANGUAGES}
+
+
+@require_POST
+def switch_language(request):
+    """Remember the chosen language on the signed-in user, then set the cookie as Django does."""
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in LANGUAGE_CODES and user.language != language:
+        # Emails follow user.language (R13), so the choice made here must reach them too.
+        user.language = language
+        user.save(update_fields=["language"])
+    return set_language(request)
+
+
+urls = [
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="registration/password_reset_form.html",
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email.html",
+            subject_template_name="registration/password_reset_subject.txt",
+            success_url=reverse_lazy("portal:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_confirm.html",
+            success_url=reverse_lazy("portal:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("language/", switch_language, name="language"),
+]
