@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from renewals.checkout.models import Order
+from renewals.core.money import money
 
 PAYMENT_STATUSES = [
     ("created", _("Created")),
@@ -55,6 +56,10 @@ class Payment(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def amount_money(self):
+        return money(self.amount, self.currency)
 
 
 class WebhookEvent(models.Model):

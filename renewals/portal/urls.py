@@ -1,6 +1,15 @@
 """Portal URLs. Paths in interfaces.md §5 are stable: emails already sent link to them."""
 
-from .views import accounts, cart, orders, payment_methods, subscriptions, summary
+from .views import (
+    accounts,
+    cart,
+    invoices,
+    orders,
+    payment_methods,
+    sandbox,
+    subscriptions,
+    summary,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -10,4 +19,6 @@ urlpatterns = [
     *cart.urls,
     *orders.urls,
     *payment_methods.urls,
+    *invoices.urls,
+    *sandbox.urls,
 ]

@@ -69,6 +69,7 @@ class WebhookNotice:
     amount: Money | None
     created: str
     payload: dict
+    failure_code: str = ""
 
 
 class WebhookSignatureError(Exception):

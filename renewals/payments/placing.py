@@ -1,0 +1,232 @@
+"""Checking out one cart group (R6, R7, R9, R10): re-validate under locks, create, then pay.
+
+The order is created in one short transaction that locks the user's cart lines and the
+subscriptions; the payment is started after it commits (payments.actions.start_payment calls
+the gateway with no transaction open). An idempotency key per user makes a double submit, a
+refresh or a client retry return the first order without a second charge.
+"""
+
+import hashlib
+import json
+import re
+from datetime import date
+
+from django.db import transaction
+
+from renewals.accounts.models import Card
+from renewals.checkout.actions import refresh_cart_lines
+from renewals.checkout.cart import cart_items, invoice_customers
+from renewals.checkout.grouping import parse_group_key
+from renewals.checkout.models import CartLine, Order
+from renewals.checkout.orders import create_order, order_tax
+from renewals.checkout.pricing import order_totals, payment_methods_for_group
+from renewals.core.errors import DomainError, NotFound
+from renewals.core.money import Money, money_json
+from renewals.subscriptions.models import Subscription
+
+from .actions import start_payment
+from .models import Payment
+
+METHODS = ("card", "konbini", "bank_transfer", "invoice")
+CARD_NUMBER = re.compile(r"^[0-9]{12,19}$")
+
+
+def request_hash(group_key: str, payment: dict, expected_total: Money | None) -> str:
+    """Return a stable digest of a checkout request, to recognise a reused idempotency key."""
+    body = {
+        "group": group_key,
+        "payment": payment,
+        "expected_total": money_json(expected_total),
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _parse_payment(payment, *, user) -> dict:
+    """Validate the payment part of a checkout before anything is written; return start_payment kwargs."""
+    if not isinstance(payment, dict) or payment.get("method") not in METHODS:
+        raise DomainError(
+            "Choose a payment method: card, konbini, bank transfer or invoice.",
+            code="invalid_payment_method",
+        )
+    method = payment["method"]
+    if method != "card":
+        return {"method": method}
+    card_id = payment.get("payment_method_id")
+    if card_id not in (None, ""):
+        card = Card.objects.filter(
+            pk=int(card_id) if str(card_id).isdigit() else None, user=user, removed__isnull=True
+        ).first()
+        if card is None:
+            raise DomainError("This saved card was not found.", code="card_not_found")
+        return {"method": "card", "card_id": card.pk}
+    number = re.sub(r"[\s-]", "", str(payment.get("card_number") or ""))
+    if not CARD_NUMBER.match(number):
+        raise DomainError(
+            "Enter a card number of 12 to 19 digits, or choose a saved card.",
+            code="invalid_card_number",
+        )
+    return {"method": "card", "card_token": number, "save_card": bool(payment.get("save"))}
+
+
+def _existing(user, idempotency_key: str, digest: str) -> Order | None:
+    order = Order.objects.filter(placed_by=user, idempotency_key=idempotency_key).first()
+    if order is not None and order.request_hash != digest:
+        raise DomainError(
+            "This idempotency key was already used for a different checkout.",
+            code="idempotency_mismatch",
+            status=422,
+        )
+    return order
+
+
+def _price_changed(items, totals, expected_total) -> bool:
+    if expected_total is not None:
+        return expected_total != totals.total
+    return any(item.price_changed for item in items)
+
+
+def place_order(
+    *,
+    user,
+    group_key: str,
+    payment: dict,
+    idempotency_key: str,
+    expected_total: Money | None,
+    today: date,
+    return_url: str = "",
+) -> tuple[Order, bool]:
+    """Check out one cart group: one order, one payment (R7); return (order, created).
+
+    Refusals change nothing: unknown group (404), ineligible lines, a method the group may not
+    use, a price different from the one the user saw ("price_changed" 409, the cart lines then
+    store the new prices), a renewal already being paid ("payment_pending" 409).
+    """
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 200:
+        raise DomainError(
+            "A checkout needs an idempotency key of 1 to 200 characters.",
+            code="idempotency_key_required",
+            status=400,
+        )
+    digest = request_hash(group_key, payment, expected_total)
+    existing = _existing(user, key, digest)
+    if existing is None:
+        kwargs = _parse_payment(payment, user=user)
+        order, created = _create(
+            user, group_key, kwargs["method"], key, digest, expected_total, today
+        )
+    else:
+        order, created = existing, False
+        kwargs = _parse_payment(payment, user=user)
+    if not Payment.objects.filter(order=order).exists():
+        start_payment(order, user=user, today=today, return_url=return_url, **kwargs)
+    order.refresh_from_db()
+    return order, created
+
+
+def _create(user, group_key, method, key, digest, expected_total, today) -> tuple[Order, bool]:
+    parsed = parse_group_key(group_key)
+    if parsed is None:
+        raise NotFound("This cart group does not exist.")
+    csn, currency, purchase_method = parsed
+    refused = None
+    with transaction.atomic():
+        # Lock the user's cart, then the subscriptions (in id order): two tabs checking out the
+        # same group run one after the other, and the second sees the first one's order.
+        list(CartLine.objects.select_for_update().filter(user=user).values_list("pk"))
+        existing = _existing(user, key, digest)
+        if existing is not None:
+            return existing, False
+        lines = list(
+            CartLine.objects.filter(
+                user=user,
+                subscription__in=Subscription.objects.visible_to(user).values("pk"),
+                subscription__customer__csn=csn,
+                subscription__currency=currency,
+                subscription__purchase_method=purchase_method,
+            ).order_by("added", "id")
+        )
+        if not lines:
+            raise NotFound("Your cart has nothing to check out for this customer and currency.")
+        ids = sorted(line.subscription_id for line in lines)
+        list(
+            Subscription.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk")
+        )
+        subs = {
+            s.pk: s
+            for s in Subscription.objects.filter(pk__in=ids).select_related(
+                "customer", "offering", "purchaser", "partner"
+            )
+        }
+        for line in lines:
+            line.subscription = subs[line.subscription_id]
+        items = cart_items(lines, user=user, today=today)
+        blocked = [i for i in items if not i.eligible]
+        if blocked:
+            pending = all(i.offer.reasons == ("payment_pending",) for i in blocked)
+            raise DomainError(
+                "A payment for these renewals is already in progress."
+                if pending
+                else "Some subscriptions in this group cannot be renewed now: remove them first.",
+                code="payment_pending" if pending else "not_eligible",
+                status=409,
+                details=[
+                    {"id": i.subscription.pk, "reasons": list(i.offer.reasons)} for i in blocked
+                ],
+            )
+        customer = items[0].subscription.customer
+        decision = order_tax(customer)
+        totals = order_totals([i.offer.price for i in items], currency, decision.rate)
+        allowed = payment_methods_for_group(
+            currency=currency,
+            purchase_method=purchase_method,
+            total=totals.total,
+            invoice_customer=customer.pk in invoice_customers([customer.pk]),
+        )
+        if method not in allowed:
+            raise DomainError(
+                "This payment method is not available for this order.",
+                code="method_not_allowed",
+                details=[{"allowed": allowed}],
+            )
+        if _price_changed(items, totals, expected_total):
+            refused = DomainError(
+                "The price changed since you saw it. Check the new total and confirm again.",
+                code="price_changed",
+                status=409,
+                details=[
+                    {
+                        "id": i.subscription.pk,
+                        "unit_price": money_json(i.offer.unit_price),
+                        "price": money_json(i.offer.price),
+                        "price_kind": i.offer.price_kind,
+                        "next_term": {
+                            "start": i.offer.next_term[0].isoformat(),
+                            "end": i.offer.next_term[1].isoformat(),
+                        },
+                    }
+                    for i in items
+                ]
+                + [{"total": money_json(totals.total)}],
+            )
+        else:
+            order = create_order(
+                customer=customer,
+                currency=currency,
+                purchase_method=purchase_method,
+                payment_method=method,
+                offers=[i.offer for i in items],
+                placed_by=user,
+                automatic=False,
+                business_date=today,
+                idempotency_key=key,
+                request_hash=digest,
+            )
+            return order, True
+    # R6: the refused checkout leaves the cart showing the new prices.
+    refresh_cart_lines(user=user, offers=[i.offer for i in items])
+    raise refused
