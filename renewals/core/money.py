@@ -4,9 +4,11 @@ Amounts are `Decimal`, rounded half-up (JPY 0 decimals, EUR 2, KWD 3); never `fl
 minor units appear only at the payment-gateway boundary (`to_minor` / `from_minor`).
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 from moneyed import Money
 
@@ -124,4 +126,14 @@ def format_money(value: Money, language: str = "en") -> str:
     """Format for people in a language: fr `1 890,00 €`, en `$1,890.00`, ja `￥52,800`."""
     locale = MONEY_LOCALES.get((language or "en")[:2], "en_US")
     code = value.currency.code
-    return format_currency(quantize(value.amount, code), code, locale=locale, currency_digits=True)
+    amount = quantize(value.amount, code)
+    if exponent(code) == get_currency_precision(code):
+        return format_currency(amount, code, locale=locale, currency_digits=True)
+    # CLDR would round IQD 1.500 to "IQD 2" on display; show every ISO digit instead.
+    digits = exponent(code)
+    pattern = re.sub(
+        r"\.0+",
+        "." + "0" * digits if digits else "",
+        Locale.parse(locale).currency_formats["standard"].pattern,
+    )
+    return format_currency(amount, code, format=pattern, locale=locale, currency_digits=False)
