@@ -20,4 +20,7 @@ def short_date(value: date, language: str = "en") -> str:
 
 
 def money_text(value: Money | None, language: str = "en") -> str:
-    return "" if value is None else format_money(value, language)
+    """Format an amount for people; nothing for no amount (None, or a template's missing "")."""
+    if value is None or value == "":
+        return ""
+    return format_money(value, language)
