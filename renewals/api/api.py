@@ -52,6 +52,13 @@ def _validation_error(request, exc: ValidationError):
     # A malformed query string, path or header is a bad request; a well-formed body whose
     # values are wrong is unprocessable.
     status = 422 if places & {"body", "payload"} else 400
+    if any(list(err.get("loc", ())) == ["header", "Idempotency-Key"] for err in exc.errors):
+        return error_response(
+            400,
+            "idempotency_key_required",
+            "A checkout needs an Idempotency-Key header of 1 to 200 characters.",
+            details,
+        )
     fields = ", ".join(d["field"] for d in details if d["field"]) or "the request"
     return error_response(status, "invalid", f"Invalid value for {fields}.", details)
 

@@ -202,12 +202,20 @@ LINE_EXAMPLE = {
 }
 
 
+class BlockedOut(Schema):
+    subscription_id: str
+    reasons: list[str]
+
+
 class CartGroupOut(Schema):
     key: str
     csn: str
     currency: str
     purchase_method: str
     lines: list[LineOut]
+    blocked: list[BlockedOut] = Field(
+        description="Lines that cannot be renewed now (R5 reasons); not in the totals."
+    )
     subtotal: MoneyOut
     tax: MoneyOut
     total: MoneyOut
@@ -222,6 +230,7 @@ CART_EXAMPLE = {
             "currency": "EUR",
             "purchase_method": "online",
             "lines": [LINE_EXAMPLE],
+            "blocked": [],
             "subtotal": {"amount": "5670.00", "currency": "EUR"},
             "tax": {"amount": "1134.00", "currency": "EUR"},
             "total": {"amount": "6804.00", "currency": "EUR"},

@@ -150,3 +150,48 @@ def order_json(order: Order, *, payment=None, invoice=None, invoice_pdf_url=None
         "payment": payment_json(payment),
         "invoice": invoice_json(invoice, invoice_pdf_url),
     }
+
+
+def cart_item_json(item) -> dict:
+    """Return one cart line (a checkout.cart.CartItem) priced as it would be paid today."""
+    offer, sub = item.offer, item.subscription
+    return line_json(
+        subscription_id=sub.pk,
+        offering=sub.offering,
+        seats=sub.seats,
+        term=sub.term,
+        unit_price=offer.unit_price,
+        price_kind=offer.price_kind,
+        amount=offer.price,
+        term_start=offer.next_term[0],
+        term_end=offer.next_term[1],
+    )
+
+
+def cart_json(groups) -> dict:
+    """Return the cart (checkout.cart.cart_groups) as the API shows it.
+
+    Lines that cannot be renewed now stay in the cart; they are listed per group under
+    `blocked` with their R5 reasons and are not part of the group's totals.
+    """
+    return {
+        "groups": [
+            {
+                "key": g.key,
+                "csn": g.csn,
+                "currency": g.currency,
+                "purchase_method": g.purchase_method,
+                "lines": [cart_item_json(i) for i in g.lines],
+                "blocked": [
+                    {"subscription_id": i.subscription.pk, "reasons": list(i.offer.reasons)}
+                    for i in g.blocked
+                ],
+                "subtotal": money_json(g.subtotal),
+                "tax": money_json(g.tax),
+                "total": money_json(g.total),
+                "payment_methods": list(g.payment_methods),
+            }
+            for g in groups
+        ],
+        "count": sum(g.count for g in groups),
+    }
