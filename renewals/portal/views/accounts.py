@@ -1,4 +1,8 @@
-"""Portal pages: sign in, sign out, password reset by email and the language switch (R17)."""
+"""Portal pages: sign in, sign out, password reset by email and the language switch (R17).
+
+The reset templates have names of their own: django.contrib.admin, listed first, ships
+`registration/password_reset_*.html` templates that would otherwise win.
+"""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
@@ -34,10 +38,10 @@ urls = [
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
-            template_name="registration/password_reset_form.html",
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
-            subject_template_name="registration/password_reset_subject.txt",
+            template_name="registration/reset_form.html",
+            email_template_name="registration/reset_email.txt",
+            html_email_template_name="registration/reset_email.html",
+            subject_template_name="registration/reset_subject.txt",
             success_url=reverse_lazy("portal:password_reset_done"),
         ),
         name="password_reset",
@@ -45,14 +49,14 @@ urls = [
     path(
         "accounts/password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(
-            template_name="registration/password_reset_done.html"
+            template_name="registration/reset_sent.html"
         ),
         name="password_reset_done",
     ),
     path(
         "accounts/password-reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="registration/password_reset_confirm.html",
+            template_name="registration/reset_confirm.html",
             success_url=reverse_lazy("portal:password_reset_complete"),
         ),
         name="password_reset_confirm",
@@ -60,7 +64,7 @@ urls = [
     path(
         "accounts/password-reset/done/",
         auth_views.PasswordResetCompleteView.as_view(
-            template_name="registration/password_reset_complete.html"
+            template_name="registration/reset_complete.html"
         ),
         name="password_reset_complete",
     ),
