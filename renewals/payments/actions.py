@@ -312,13 +312,10 @@ def settle_payment(payment_id: int, *, actor, note: str) -> bool:
     _require_note(note)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        settleable = payment.status in ("pending", "partially_funded") or (
-            payment.status in ("failed", "expired") and payment.needs_reconciliation
-        )
-        if not settleable:
+        if payment.status not in ("pending", "partially_funded"):
             raise DomainError(
-                f"A {payment.status} payment cannot be settled: only a pending, partially "
-                "funded or flagged one can.",
+                f"A {payment.status} payment cannot be settled: only a pending or partially "
+                "funded one can. Money that arrived after a payment failed or expired is refunded.",
                 code="not_settleable",
             )
         _note(payment, note, actor)
@@ -402,14 +399,6 @@ def _transition(
     order_id = payment.order_id
     if new == "succeeded":
         orders.order_paid(order_id, actor_label=actor_label)
-        if not Order.objects.filter(pk=order_id, status="paid").exists():
-            # Only a staff settlement of late money gets here: the released term was renewed
-            # meanwhile, so this money must be refunded instead (rolls the settlement back).
-            raise DomainError(
-                "These renewals were already paid by another order: refund this payment.",
-                code="term_taken",
-                status=409,
-            )
     elif new == "requires_action":
         orders.order_requires_action(order_id)
     elif new == "pending":

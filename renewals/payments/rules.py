@@ -12,10 +12,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "requires_action": frozenset({"succeeded", "failed", "expired"}),
     "pending": frozenset({"succeeded", "failed", "expired", "partially_funded", "refunded"}),
     "partially_funded": frozenset({"succeeded", "failed", "expired", "refunded"}),
-    # Money that arrives after a payment failed or expired is only flagged: staff either settle
-    # it (renews, if the released term is still free) or refund it. Never automatic (R4).
-    "failed": frozenset({"succeeded", "refunded"}),
-    "expired": frozenset({"succeeded", "refunded"}),
+    # Money that arrives after a payment failed or expired is flagged and refunded by staff:
+    # its term was released and may be renewed by another order since, so it never renews (R4).
+    "failed": frozenset({"refunded"}),
+    "expired": frozenset({"refunded"}),
     "succeeded": frozenset(),
     "refunded": frozenset(),
 }

@@ -1,0 +1,140 @@
+"""Back office for payments (R18): the reconciliation list of flagged transfers and late money.
+
+Payments change only through payments.actions: staff settle (accept as paid → the order is
+fulfilled) or refund (close; an open order fails and releases its terms), always with a note,
+both audited.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from renewals.core.errors import DomainError
+
+from . import actions
+from .models import Payment, SandboxPayment, WebhookEvent
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Why: the bank statement line, the customer's request, the refund reference."),
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NeedsReconciliation(admin.SimpleListFilter):
+    title = _("reconciliation")
+    parameter_name = "reconcile"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Needs reconciliation")), ("no", _("Nothing to reconcile"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(needs_reconciliation=True)
+        if self.value() == "no":
+            return queryset.filter(needs_reconciliation=False)
+        return queryset
+
+
+def _with_note(modeladmin, request, queryset, *, title, verb, apply):
+    """Ask for a note on an intermediate page, then apply the action to each payment."""
+    form = NoteForm(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        done = 0
+        for payment in queryset:
+            try:
+                if apply(payment.pk, actor=request.user, note=form.cleaned_data["note"]):
+                    done += 1
+            except DomainError as exc:
+                modeladmin.message_user(
+                    request, f"{payment.reference}: {exc.message}", messages.ERROR
+                )
+        modeladmin.message_user(
+            request, _("%(count)d payment(s) %(verb)s.") % {"count": done, "verb": verb}
+        )
+        return None
+    return TemplateResponse(
+        request,
+        "admin/payments/reconcile.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "payments": queryset,
+            "form": form,
+            "action": request.POST.get("action"),
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "order",
+        "method",
+        "status",
+        "amount",
+        "received_amount",
+        "currency",
+        "expires_on",
+        "needs_reconciliation",
+        "created",
+    ]
+    list_filter = [NeedsReconciliation, "status", "method", "gateway"]
+    search_fields = ["reference", "order__number", "order__customer__csn"]
+    list_select_related = ["order"]
+    date_hierarchy = "created"
+    actions = ["settle", "refund"]
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+    @admin.action(description=_("Settle: accept as paid and renew (note required)"))
+    def settle(self, request, queryset):
+        return _with_note(
+            self,
+            request,
+            queryset,
+            title=_("Settle payments"),
+            verb=_("settled"),
+            apply=actions.settle_payment,
+        )
+
+    @admin.action(description=_("Refund: close the payment (note required)"))
+    def refund(self, request, queryset):
+        return _with_note(
+            self,
+            request,
+            queryset,
+            title=_("Refund payments"),
+            verb=_("refunded"),
+            apply=actions.refund_payment,
+        )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "gateway", "type", "received", "processed"]
+    list_filter = ["gateway", "type"]
+    search_fields = ["event_id"]
+
+
+@admin.register(SandboxPayment)
+class SandboxPaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "method", "status", "amount", "currency", "created"]
+    list_filter = ["method", "status"]
+    search_fields = ["reference"]
