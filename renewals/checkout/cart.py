@@ -69,6 +69,11 @@ class CartGroup:
     def count(self) -> int:
         return len(self.lines) + len(self.blocked)
 
+    @property
+    def tax_percent(self) -> str:
+        """The tax rate as people write it: 20, 10, 8.5."""
+        return f"{self.tax_rate * 100:.2f}".rstrip("0").rstrip(".")
+
 
 def invoice_customers(customer_ids) -> set[int]:
     """Return the customers that already have a subscription paid by invoice (R9), one query."""

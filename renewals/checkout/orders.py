@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from renewals.accounts.models import Customer
@@ -17,6 +18,7 @@ from renewals.core import audit
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.subscriptions.actions import renew_subscriptions
+from renewals.subscriptions.models import Subscription
 
 from . import emails
 from .models import OPEN_STATUSES, CartLine, Order, OrderLine
@@ -245,6 +247,14 @@ def order_failed(order_id, *, failure_code: str) -> bool:
 def order_expired(order_id) -> bool:
     """Mark an open order expired (payment deadline passed, R9) and release its terms."""
     return _release(order_id, "expired", "order_expired")
+
+
+def orders_visible_to(user):
+    """Return the orders renewing at least one subscription `user` may see (R5 scoping)."""
+    visible = Subscription.objects.visible_to(user).values("pk")
+    return Order.objects.filter(
+        Exists(OrderLine.objects.filter(order=OuterRef("pk"), subscription_id__in=visible))
+    )
 
 
 def order_money(order: Order):

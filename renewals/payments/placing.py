@@ -101,6 +101,7 @@ def place_order(
     Refusals change nothing: unknown group (404), ineligible lines, a method the group may not
     use, a price different from the one the user saw ("price_changed" 409, the cart lines then
     store the new prices), a renewal already being paid ("payment_pending" 409).
+    `return_url` may contain "{order}", replaced by the order number.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 200:
@@ -120,7 +121,9 @@ def place_order(
         order, created = existing, False
         kwargs = _parse_payment(payment, user=user)
     if not Payment.objects.filter(order=order).exists():
-        start_payment(order, user=user, today=today, return_url=return_url, **kwargs)
+        # The 3-D Secure return address names the order, known only now: "{order}" in it.
+        back = return_url.replace("{order}", order.number)
+        start_payment(order, user=user, today=today, return_url=back, **kwargs)
     order.refresh_from_db()
     return order, created
 
