@@ -22,8 +22,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", True)
+# The "django-insecure-" prefix makes `check --deploy` flag a production run without SECRET_KEY.
 SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+    "SECRET_KEY", "django-insecure-dev-only-key-change-me-in-production-0123456789abcdef"
 )
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
