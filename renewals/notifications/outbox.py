@@ -68,13 +68,14 @@ def _enqueue_delivery(email_id: int) -> None:
         log.exception("could not enqueue delivery of email %s", email_id)
 
 
-def deliver(email_id: int) -> str:
+def deliver(email_id: int, now=None) -> str:
     """Send one outbox email if it is still due; return its status afterwards.
 
     The row is claimed by bumping its next attempt under a lock, so two workers never send the
-    same email; the SMTP call happens outside any transaction.
+    same email; the SMTP call happens outside any transaction. A refusal (e.g. SMTP 451) keeps
+    it pending until its next attempt, each delay longer (settings.EMAIL_RETRY_DELAYS).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         email = Email.objects.select_for_update().filter(pk=email_id).first()
         if email is None or email.status != "pending":
@@ -124,6 +125,6 @@ def deliver_due(now=None) -> dict:
     """Deliver every due pending email (the periodic sweep); return counts by result."""
     counts: dict[str, int] = {}
     for email_id in due_emails(now):
-        result = deliver(email_id)
+        result = deliver(email_id, now)
         counts[result] = counts.get(result, 0) + 1
     return counts
