@@ -243,16 +243,30 @@ def payment_succeeded(reference: str, *, amount=None, source: str) -> bool:
             return _funds_received(payment, Decimal(amount.amount), source=source)
         if payment.status in rules.CLOSED_WITHOUT_MONEY:
             return _flag(payment, source=source, why="money arrived after the payment closed")
+        if payment.status == "partially_funded" and amount is not None:
+            # The rest arrived (Stripe reports the total): nothing is left to reconcile.
+            payment.received_amount = Decimal(amount.amount)
+            payment.needs_reconciliation = False
+            payment.save(update_fields=["received_amount", "needs_reconciliation", "updated"])
         return _transition(payment, "succeeded", actor_label=source)
 
 
-def transfer_received(reference: str, *, amount, source: str) -> bool:
-    """Record a bank transfer: the exact amount pays the order; a short or excess one is flagged."""
+def transfer_received(reference: str, *, amount, source: str, cumulative: bool = False) -> bool:
+    """Record a bank transfer: the exact amount pays the order; a short or excess one is flagged.
+
+    Transfers add up (`amount` is one transfer) unless `cumulative`, when `amount` is the total
+    received so far (Stripe reports a partially funded intent that way).
+    """
     value = Decimal(amount.amount) if hasattr(amount, "amount") else Decimal(amount)
     with transaction.atomic():
         payment = _locked(reference)
         if payment is None:
             return False
+        if cumulative:
+            already = Decimal(payment.received_amount or 0)
+            if value <= already:
+                return False
+            value -= already
         return _funds_received(payment, value, source=source)
 
 

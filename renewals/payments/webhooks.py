@@ -63,6 +63,12 @@ def apply_notice(notice: WebhookNotice, *, source: str) -> str:
         if notice.amount is None:
             return "missing_amount"
         changed = actions.transfer_received(reference, amount=notice.amount, source=source)
+    elif notice.type == "payment.partially_funded":
+        if notice.amount is None:
+            return "missing_amount"
+        changed = actions.transfer_received(
+            reference, amount=notice.amount, source=source, cumulative=True
+        )
     elif notice.type == "payment.failed":
         changed = actions.payment_failed(
             reference, failure_code=notice.failure_code or "failed", source=source

@@ -63,6 +63,7 @@ class WebhookNotice:
         "payment.expired",
         "transfer.received",
         "payment.requires_action",
+        "payment.partially_funded",  # Stripe: the total received so far, short of the amount
         "ignored",
     ]
     payment_reference: str
