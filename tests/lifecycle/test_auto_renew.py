@@ -20,7 +20,9 @@ def settings_of(*subs):
     return {s.pk: s for s in Subscription.objects.filter(pk__in=[x.pk for x in subs])}
 
 
-def test_purchaser_turns_auto_renew_on_for_several_with_one_email(django_capture_on_commit_callbacks):
+def test_purchaser_turns_auto_renew_on_for_several_with_one_email(
+    django_capture_on_commit_callbacks,
+):
     user = UserFactory(email="marie@dupont.example")
     a = SubscriptionFactory(purchaser=user, renewal_date=TODAY + timedelta(days=20))
     b = SubscriptionFactory(purchaser=user, renewal_date=TODAY - timedelta(days=3))
@@ -55,7 +57,15 @@ def test_every_refusal_reason_is_reported_per_id_and_nothing_changes():
 
     results = change_auto_renew(
         user=user,
-        subscription_ids=[admin_only.pk, konbini.pk, partner.pk, trial.pk, cancelled.pk, stranger.pk, "nope"],
+        subscription_ids=[
+            admin_only.pk,
+            konbini.pk,
+            partner.pk,
+            trial.pk,
+            cancelled.pk,
+            stranger.pk,
+            "nope",
+        ],
         turn_on=True,
         today=TODAY,
     )
