@@ -210,7 +210,7 @@ def assign_card(user, card_id, subscription_ids: list[str], *, today: date) -> l
             s.pk: s
             for s in Subscription.objects.visible_to(user)
             .select_for_update(of=("self",))
-            .filter(pk__in=ids)
+            .filter(pk__in=[i for i in ids if "\x00" not in i])  # PostgreSQL refuses NUL
         }
         changed = []
         for sub_id in ids:

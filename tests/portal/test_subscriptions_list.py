@@ -220,6 +220,9 @@ def test_sort_orders_the_list(client, user, variety, sort, expected):
         "sort=password",
         "q=" + "x" * 500,
         "currency=%00%01",
+        "q=%00",
+        "csn=%00",
+        "product=a%00b",
         "stage=active&stage=bogus",
     ],
 )

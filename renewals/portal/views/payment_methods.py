@@ -122,7 +122,7 @@ def assign_card(request):
             s.pk: s
             for s in Subscription.objects.visible_to(request.user)
             .select_related("purchaser", "partner")
-            .filter(pk__in=[r.id for r in refused])
+            .filter(pk__in=[r.id for r in refused if "\x00" not in r.id])
         }
         for result in refused:
             words = [

@@ -63,7 +63,8 @@ def subscription_list(request):
 
 def visible_subscription(user, sub_id: str) -> Subscription:
     """Return one subscription the user may see, with its relations loaded, or raise Http404."""
-    if not sub_id or len(sub_id) > MAX_ID_LENGTH:
+    # PostgreSQL refuses NUL in a string literal: such an id cannot exist, so it is a 404.
+    if not sub_id or len(sub_id) > MAX_ID_LENGTH or "\x00" in sub_id:
         raise Http404
     try:
         return (
