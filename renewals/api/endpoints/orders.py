@@ -44,9 +44,9 @@ def _related(order, name):
         return None
 
 
-def _invoice_pdf_url(request, order) -> str | None:
+def _invoice_pdf_url(request, invoice) -> str | None:
     try:
-        return request.build_absolute_uri(reverse("portal:invoice_pdf", args=[order.number]))
+        return request.build_absolute_uri(reverse("portal:invoice_pdf", args=[invoice.number]))
     except NoReverseMatch:
         return None
 
@@ -61,7 +61,7 @@ def orders_json(request, orders) -> list[dict]:
                 order,
                 payment=_related(order, "payment"),
                 invoice=invoice,
-                invoice_pdf_url=_invoice_pdf_url(request, order) if invoice else None,
+                invoice_pdf_url=_invoice_pdf_url(request, invoice) if invoice else None,
             )
         )
     return result
