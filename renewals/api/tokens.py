@@ -4,6 +4,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
+
 from renewals.core import audit, clock
 from renewals.core.errors import DomainError, NotFound
 
@@ -22,9 +24,9 @@ def hash_token(raw: str) -> str:
 
 def create_token(*, user, name: str = "") -> tuple[ApiToken, str]:
     """Create a named token for `user`; return it with its text, which is never stored."""
-    name = (name or "").strip() or "API token"
+    name = (name or "").strip() or _("API token")
     if len(name) > 100:
-        raise DomainError("A token name has at most 100 characters.", code="invalid")
+        raise DomainError(_("A token name has at most 100 characters."), code="invalid")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 4], key_hash=hash_token(raw)
@@ -38,7 +40,7 @@ def revoke_token(*, user, token_id) -> bool:
     try:
         token = ApiToken.objects.get(user=user, pk=int(token_id))
     except (ApiToken.DoesNotExist, TypeError, ValueError):
-        raise NotFound("No such token.") from None
+        raise NotFound(_("No such token.")) from None
     if token.revoked:
         return False
     token.revoked = clock.now()

@@ -2,13 +2,16 @@
 
 from .views import (
     accounts,
+    bulk,
     cart,
+    export,
     invoices,
     orders,
     payment_methods,
     sandbox,
     subscriptions,
     summary,
+    tokens,
 )
 
 app_name = "portal"
@@ -21,4 +24,7 @@ urlpatterns = [
     *payment_methods.urls,
     *invoices.urls,
     *sandbox.urls,
+    *bulk.urls,
+    *export.urls,
+    *tokens.urls,
 ]
