@@ -34,6 +34,7 @@ def tax_decision(
     A customer with a validated EU VAT id in another EU country than the seller's is charged 0%
     under the reverse-charge rule; everyone else pays the rate of their country (0 if none).
     """
+    customer_country, seller_country = customer_country.upper(), seller_country.upper()
     if (
         vat_id_validated
         and customer_country in EU_COUNTRIES

@@ -72,8 +72,13 @@ def window_opens(renewal_date: date) -> date:
     return renewal_date - timedelta(days=WINDOW_OPENS_DAYS)
 
 
-def window_closes(lapse_date: date, term: str) -> date:
-    """Return the last renewable day: the day before cancellation, D + G − 1 (R3)."""
+def window_closes(lapse_date: date, term: str, *, trial: bool = False) -> date:
+    """Return the last renewable day: the day before cancellation, D + G − 1 (R3).
+
+    A trial is cancelled on D itself (R2), so its last day is D − 1 (it is never renewable).
+    """
+    if trial:
+        return lapse_date - timedelta(days=1)
     return lapse_date + timedelta(days=grace_days(term) - 1)
 
 
@@ -114,7 +119,7 @@ def renewal_eligibility(
         eligible=not reasons,
         reasons=reasons,
         window_opens=opens,
-        window_closes=window_closes(lapse_date, term),
+        window_closes=window_closes(lapse_date, term, trial=trial),
     )
 
 

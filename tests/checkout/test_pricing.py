@@ -108,6 +108,8 @@ RATES = {"FR": Decimal("0.20"), "DE": Decimal("0.19"), "JP": Decimal("0.10"), "G
         pytest.param("GB", True, "FR", TaxDecision(Decimal("0.20"), False), id="uk-not-eu"),
         pytest.param("US", False, "FR", TaxDecision(Decimal(0), False), id="no-rate-is-zero"),
         pytest.param("DE", True, "JP", TaxDecision(Decimal("0.19"), False), id="non-eu-seller"),
+        pytest.param("de", True, "fr", TaxDecision(Decimal(0), True), id="lower-case-codes"),
+        pytest.param("fr", False, "FR", TaxDecision(Decimal("0.20"), False), id="lower-case-rate"),
     ],
 )
 def test_tax_decision_applies_the_eu_reverse_charge_only_across_eu_borders(

@@ -182,6 +182,12 @@ def test_a_trial_on_its_renewal_date_is_both_trial_and_cancelled():
     assert eligibility(D, trial=True).reasons == ("trial", "cancelled")
 
 
+@pytest.mark.parametrize("term", ["monthly", "annual", "three_year"])
+def test_a_trials_window_closes_the_day_before_its_renewal_date(term):
+    assert rules.window_closes(D, term, trial=True) == day(-1)
+    assert eligibility(day(-1), term=term, trial=True).window_closes == day(-1)
+
+
 def test_an_overdue_invoice_closes_the_window_earlier_but_the_opening_stays_at_d_minus_90():
     due = D - timedelta(days=50)
     result = eligibility(due + timedelta(days=45), lapse_date=due)
