@@ -118,6 +118,7 @@ def test_every_demo_renewal_date_is_reachable_from_its_start():
         assert periods.terms_between(start, renewal, sub["term"]) is not None, sub["id"]
 
 
+@pytest.mark.django_db(transaction=True)  # flush truncates: not inside a test transaction
 def test_reset_rebuilds_the_demo_for_a_new_date(frozen_today):
     frozen_today(TODAY)
     demo()

@@ -1,0 +1,1 @@
+"""Benchmarks with same-run baselines; run by hand or in CI's slow job, never in the default suite."""
