@@ -309,13 +309,24 @@ def payment_expired(reference: str, *, source: str) -> bool:
 
 
 def expire_overdue_payments(today: date) -> int:
-    """Expire every open payment whose deadline is before `today` (the daily run, R9, R16)."""
-    references = list(
+    """Expire every open payment whose deadline is before `today` (the daily run, R9, R16).
+
+    A payment still `created` past its deadline never got the gateway's answer (the process
+    stopped mid-call): it fails with `no_gateway_answer`, so its order releases the terms.
+    """
+    rows = list(
         Payment.objects.filter(
-            status__in=["requires_action", "pending", "partially_funded"], expires_on__lt=today
-        ).values_list("reference", flat=True)
+            status__in=["created", "requires_action", "pending", "partially_funded"],
+            expires_on__lt=today,
+        ).values_list("reference", "status")
     )
-    return sum(payment_expired(ref, source="daily") for ref in references)
+    changed = 0
+    for reference, status in rows:
+        if status == "created":
+            changed += payment_failed(reference, failure_code="no_gateway_answer", source="daily")
+        else:
+            changed += payment_expired(reference, source="daily")
+    return changed
 
 
 # -- staff reconciliation (R18) ------------------------------------------------------------------

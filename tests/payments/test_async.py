@@ -202,3 +202,37 @@ def test_many_subscriptions_in_one_konbini_order_get_one_instructions_email():
     assert Email.objects.filter(kind="payment-instructions").count() == 1
     assert Email.objects.filter(kind="order-confirmation").count() == 1
     assert set(Subscription.objects.values_list("renewal_date", flat=True)) == {date(2028, 3, 31)}
+
+
+def test_a_payment_left_created_by_a_crash_fails_after_its_deadline_and_frees_the_term():
+    sub = eur_subscription()
+    order = order_for([sub])
+    payment = Payment.objects.create(
+        order=order,
+        gateway="sandbox",
+        method="card",
+        reference="new_crashed",
+        amount=order.total,
+        currency="EUR",
+        expires_on=TODAY + timedelta(days=1),
+    )
+    assert actions.expire_overdue_payments(TODAY + timedelta(days=1)) == 0
+    assert actions.expire_overdue_payments(TODAY + timedelta(days=2)) == 1
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, payment.failure_code) == ("failed", "no_gateway_answer")
+    assert (order.status, order.lines.get().holds_term) == ("failed", False)
+
+
+def test_expiring_a_20_subscription_order_costs_the_same_queries_as_a_1_subscription_one():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (1, 20):
+        subs = jpy_subscriptions(n, price="1000")
+        payment = start(order_for(subs, method="konbini"), "konbini")
+        with CaptureQueriesContext(connection) as ctx:
+            assert actions.payment_expired(payment.reference, source="test") is True
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
