@@ -156,6 +156,7 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The sign-in form posts the email as "username" (Django's AuthenticationForm); axes would
 # otherwise look for USERNAME_FIELD ("email"), find nothing and never lock the account.
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"  # the portal's own page, translated
 
 # Email: EMAIL_URL (smtp://host:port) or Django's EMAIL_HOST/EMAIL_PORT; console in `demo`.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -80,6 +80,8 @@ def test_repeated_failures_lock_the_account(client, user, settings):
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+    assert "Sign-in locked" in response.content.decode()
+    assert "Try again in 15 minutes." in response.content.decode()
 
 
 def test_sign_out_is_a_post_and_ends_the_session(client, user):

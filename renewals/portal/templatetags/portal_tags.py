@@ -38,3 +38,12 @@ def query(params: dict, **changes):
     merged = {**params, **changes}
     merged = {k: v for k, v in merged.items() if v not in (None, "")}
     return "?" + urlencode(merged) if merged else "?"
+
+
+@register.filter
+def minutes(value) -> int:
+    """Return a timedelta as whole minutes, rounded up (for "try again in N minutes")."""
+    try:
+        return max(1, -(-int(value.total_seconds()) // 60))
+    except (AttributeError, TypeError, ValueError):
+        return 0
