@@ -236,3 +236,31 @@ def test_expiring_a_20_subscription_order_costs_the_same_queries_as_a_1_subscrip
             assert actions.payment_expired(payment.reference, source="test") is True
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_sandbox_command_refuses_unknown_references_and_card_payments():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no sandbox payment"):
+        call_command("sandbox", "pay", "sbx_missing")
+    sub = eur_subscription()
+    order = order_for([sub])
+    payment = actions.start_payment(
+        order, method="card", user=order.placed_by, card_token="4000000000003220", today=TODAY
+    )
+    with pytest.raises(CommandError, match="only konbini and bank transfer"):
+        call_command("sandbox", "pay", payment.reference)
+    payment.refresh_from_db()
+    assert payment.status == "requires_action"
+
+
+@pytest.mark.parametrize("amount", ["abc", "-5", "0", "NaN"])
+def test_sandbox_command_refuses_a_bad_amount_and_changes_nothing(amount):
+    from django.core.management.base import CommandError
+
+    sub = jpy_subscriptions()[0]
+    payment = start(order_for([sub], method="bank_transfer"), "bank_transfer")
+    with pytest.raises(CommandError):
+        call_command("sandbox", "pay", payment.reference, "--amount", amount)
+    payment.refresh_from_db()
+    assert (payment.status, payment.received_amount) == ("pending", None)

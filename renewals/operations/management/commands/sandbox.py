@@ -38,8 +38,15 @@ class Command(BaseCommand):
         expire.add_argument("reference")
 
     def handle(self, *args, action, reference, **options):
-        if not SandboxPayment.objects.filter(reference=reference).exists():
+        row = SandboxPayment.objects.filter(reference=reference).first()
+        if row is None:
             raise CommandError(f"no sandbox payment with reference {reference!r}")
+        if row.method not in ("konbini", "bank_transfer"):
+            raise CommandError(
+                f"{reference} is a {row.method} payment: only konbini and bank transfer payments "
+                "are paid or expired this way (a card's 3-D Secure challenge is answered at "
+                f"/sandbox/3ds/{reference}/)"
+            )
         gateway = SandboxGateway()
         if action == "pay":
             _kind, body = gateway.customer_pays(reference, _amount(options.get("amount")))
