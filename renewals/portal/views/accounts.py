@@ -48,9 +48,7 @@ urls = [
     ),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(
-            template_name="registration/reset_sent.html"
-        ),
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/reset_sent.html"),
         name="password_reset_done",
     ),
     path(
