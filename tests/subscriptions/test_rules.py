@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renewals.subscriptions import rules
+from renewals.subscriptions import periods, rules
 from renewals.subscriptions.rules import ACTIVE, CANCELLED, EXPIRED, STAGES, SUSPENDED
 
 D = date(2027, 3, 31)
@@ -289,3 +289,35 @@ def test_stage_never_goes_back_in_time(lapse, term, trial, a, b):
     assert STAGES.index(first) <= STAGES.index(second)
     if first == CANCELLED:
         assert second == CANCELLED
+
+
+@given(
+    renewal_date=st.dates(min_value=date(2000, 1, 1), max_value=date(2080, 1, 1)),
+    term=st.sampled_from(["annual", "three_year"]),
+    late=st.integers(min_value=-90, max_value=44),
+)
+def test_an_annual_or_three_year_renewal_anywhere_in_the_window_makes_it_active(
+    renewal_date, term, late
+):
+    today = renewal_date + timedelta(days=late)
+    new_d = periods.next_renewal_date(renewal_date, term, renewal_date.day)
+    assert rules.stage_on(new_d, term, trial=False, today=today) == ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("renewal_date", "paid_on", "stage"),
+    [
+        pytest.param(date(2027, 1, 31), date(2027, 2, 27), ACTIVE, id="D+27-active"),
+        pytest.param(date(2027, 1, 31), date(2027, 2, 28), EXPIRED, id="D+28-term-already-over"),
+        pytest.param(date(2027, 1, 31), date(2027, 3, 1), EXPIRED, id="D+29-last-day"),
+        pytest.param(date(2028, 1, 31), date(2028, 2, 28), ACTIVE, id="leap-D+28-active"),
+        pytest.param(date(2028, 1, 31), date(2028, 2, 29), EXPIRED, id="leap-D+29-last-day"),
+    ],
+)
+def test_a_monthly_renewal_paid_at_the_end_of_grace_can_buy_a_term_already_over(
+    renewal_date, paid_on, stage
+):
+    # R4: paying late gives no free days. With a 28-day February, [31 Jan, 28 Feb) may be over
+    # by the time it is paid, so the subscription stays expired (with access) for the new term.
+    new_d = periods.next_renewal_date(renewal_date, "monthly", 31)
+    assert rules.stage_on(new_d, "monthly", trial=False, today=paid_on) == stage
