@@ -33,6 +33,15 @@ def receive_webhook(gateway_name: str, body: bytes, headers) -> tuple[int, dict]
     except WebhookSignatureError as exc:
         log.warning("rejected %s webhook: %s", gateway_name, exc)
         return 400, {"error": {"code": "invalid_signature", "message": str(exc)}}
+    if (
+        notice.type != "ignored"
+        and not Payment.objects.filter(reference=notice.payment_reference).exists()
+    ):
+        # Not stored: an event can overtake the gateway's answer to our own call (the payment
+        # does not carry its reference yet); the gateway's retry finds it.
+        return 404, {
+            "error": {"code": "unknown_payment", "message": "No payment has this reference yet."}
+        }
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -54,8 +63,6 @@ def apply_notice(notice: WebhookNotice, *, source: str) -> str:
     """Apply a verified event to its payment; return what happened, for the answer and logs."""
     if notice.type == "ignored":
         return "ignored"
-    if not Payment.objects.filter(reference=notice.payment_reference).exists():
-        return "unknown_payment"
     reference = notice.payment_reference
     if notice.type == "payment.succeeded":
         changed = actions.payment_succeeded(reference, amount=notice.amount, source=source)

@@ -120,11 +120,11 @@ def test_succeeded_after_expired_renews_nothing_and_flags_for_reconciliation(
     assert not Email.objects.filter(kind="order-confirmation").exists()
 
 
-def test_event_for_an_unknown_payment_is_acknowledged_and_stored(client, db):
+def test_event_for_an_unknown_payment_is_refused_unstored_so_the_gateway_retries(client, db):
     body = event_body("payment.succeeded", "sbx_nobody")
     response = post(client, body, sign(body, secret=SECRET))
-    assert (response.status_code, response.json()["outcome"]) == (200, "unknown_payment")
-    assert WebhookEvent.objects.get().processed is not None
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "unknown_payment")
+    assert not WebhookEvent.objects.exists()
 
 
 @pytest.mark.parametrize("body", [b"not json", b"{}", b'{"id": "evt_1"}', b"[]"])
@@ -149,7 +149,7 @@ def test_webhook_accepts_post_only_and_needs_no_csrf_token(db):
     csrf_client = Client(enforce_csrf_checks=True)
     assert csrf_client.get("/webhooks/sandbox").status_code == 405
     body = event_body("payment.succeeded", "sbx_nobody")
-    assert post(csrf_client, body, sign(body, secret=SECRET)).status_code == 200
+    assert post(csrf_client, body, sign(body, secret=SECRET)).status_code == 404
 
 
 def test_oversized_bodies_are_refused(client, db):
