@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from django.core.exceptions import ValidationError
@@ -128,19 +128,29 @@ def _no_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _depth(value, level=1) -> int:
-    stack = [(value, level)]
+def _depth(value) -> int:
+    """Return how deeply `value` nests containers (scalars add no level)."""
     deepest = 0
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            return depth
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_DEPTH:
+                return depth
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
     return deepest
+
+
+@lru_cache(maxsize=65536)
+def _valid_email(value: str) -> bool:
+    # Cached: a purchaser's address repeats on each of their subscriptions.
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _kind(value) -> str:
@@ -296,9 +306,7 @@ class Validator:
         value = self.text(item, path, key, required=required, max_length=254)
         if not value:
             return None
-        try:
-            validate_email(value)
-        except ValidationError:
+        if not _valid_email(value):
             self.error(f"{path}.{key}", f"{_show(value)} is not a valid email address")
             return None
         return value.lower()
