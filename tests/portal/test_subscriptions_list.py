@@ -333,7 +333,7 @@ def test_list_query_count_does_not_grow_with_rows(client, today, user):
 
 
 def test_list_of_10000_subscriptions_is_fast_and_uses_a_fixed_number_of_queries(
-    client, today, user, django_assert_max_num_queries
+    client, today, user, django_assert_num_queries
 ):
     customer = CustomerFactory(csn="5100000009")
     offering = OfferingFactory(code="ACAD")
@@ -345,7 +345,8 @@ def test_list_of_10000_subscriptions_is_fast_and_uses_a_fixed_number_of_queries(
     client.get(URL)  # warm up: template compilation and session
 
     started = time.perf_counter()
-    with django_assert_max_num_queries(9):
+    # session, user, count, page rows (+customer, product, card), prices, open orders, cart count
+    with django_assert_num_queries(7):
         response = client.get(URL, {"stage": "active", "sort": "-renewal_date", "page": "77"})
     elapsed = time.perf_counter() - started
 
@@ -353,4 +354,4 @@ def test_list_of_10000_subscriptions_is_fast_and_uses_a_fixed_number_of_queries(
     assert response.context["page"].paginator.count == 25 * 349  # D - TODAY in 1..349 of 400
     assert len(listed_ids(response)) == 50
     print(f"list page with 10,000 subscriptions: {elapsed * 1000:.0f} ms")
-    assert elapsed < 0.5, f"page took {elapsed:.3f}s"
+    assert elapsed < 1.0, f"page took {elapsed:.3f}s"  # typically 40-100 ms
