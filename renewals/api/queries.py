@@ -2,13 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q
 
-from renewals.catalog.models import Price
+from renewals.accounts.models import Card, Customer, Partner, User
+from renewals.catalog.models import Offering, Price
 from renewals.checkout.models import OPEN_STATUSES, OrderLine
 from renewals.subscriptions import rules
-from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.models import Subscription, Term
 
 ORDERINGS = {
     "renewal_date": ("renewal_date", "id"),
@@ -95,8 +97,41 @@ def subscriptions_for(user, filters: SubscriptionFilters, *, today: date):
     return qs.order_by(*ORDERINGS[f.ordering])
 
 
-def with_json_relations(qs):
-    """Load what `shapes.subscription_json` reads, in a fixed number of queries."""
-    return qs.select_related(
-        "customer", "offering", "purchaser", "partner", "card"
-    ).prefetch_related("terms")
+class TermRow(NamedTuple):
+    start: date
+    end: date
+    order_number: str
+
+
+def _attach(subs, field_name: str, model, **only) -> None:
+    field = Subscription._meta.get_field(field_name)
+    ids = {getattr(s, field.attname) for s in subs} - {None}
+    objects = model.objects.only(*only["fields"]).in_bulk(ids) if ids else {}
+    for sub in subs:
+        value = getattr(sub, field.attname)
+        field.set_cached_value(sub, objects.get(value) if value is not None else None)
+
+
+def load_for_json(qs) -> tuple[list[Subscription], dict[str, list[TermRow]]]:
+    """Fetch a page of subscriptions with what their JSON needs; return them and their terms.
+
+    A page shares few customers, offerings, purchasers, partners and cards: fetching each once
+    by id (instead of a five-way join building them again for every row) makes a page of 500
+    several times faster. Queries: the page, one per related model present, the terms.
+    """
+    subs = list(qs)
+    _attach(subs, "customer", Customer, fields=("id", "csn", "name"))
+    _attach(subs, "offering", Offering, fields=("id", "code", "name"))
+    _attach(subs, "purchaser", User, fields=("id", "email"))
+    _attach(subs, "partner", Partner, fields=("id", "name", "email", "phone"))
+    _attach(subs, "card", Card, fields=("id", "last4"))
+    terms: dict[str, list[TermRow]] = {s.pk: [] for s in subs}
+    if subs:
+        rows = (
+            Term.objects.filter(subscription_id__in=list(terms))
+            .order_by("subscription_id", "-start")
+            .values_list("subscription_id", "start", "end", "order_number")
+        )
+        for sub_id, start, end, order_number in rows:
+            terms[sub_id].append(TermRow(start, end, order_number))
+    return subs, terms

@@ -1,5 +1,9 @@
 """The JSON shapes of interfaces.md §2, built from domain values (shared by API and CLI)."""
 
+from datetime import UTC
+
+from django.core.serializers.json import DjangoJSONEncoder
+
 from renewals.checkout.models import Order
 from renewals.checkout.offers import Offer
 from renewals.core.money import money, money_json
@@ -60,6 +64,11 @@ def subscription_json(sub: Subscription, offer: Offer, terms=None) -> dict:
             for t in terms
         ],
     }
+
+
+def _timestamp(value) -> str:
+    """Return an aware datetime as ISO 8601 in UTC to the millisecond: 2026-11-26T03:10:00.123Z."""
+    return DjangoJSONEncoder().default(value.astimezone(UTC))
 
 
 def _money(amount, currency: str) -> dict:
@@ -129,7 +138,7 @@ def order_json(order: Order, *, payment=None, invoice=None, invoice_pdf_url=None
         "csn": order.customer.csn,
         "currency": currency,
         "purchase_method": order.purchase_method,
-        "created": order.created.isoformat(),
+        "created": _timestamp(order.created),
         "lines": [
             line_json(
                 subscription_id=line.subscription_id,

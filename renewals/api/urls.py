@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from . import baseline
 from .api import api
 from .errors import error_response
 
@@ -15,3 +16,5 @@ urlpatterns = [
     path("v1/", api.urls),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]
+if baseline.enabled():  # bench/api_list.py only
+    urlpatterns.insert(0, path("_bench/subscriptions", baseline.subscriptions_baseline))
