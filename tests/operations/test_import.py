@@ -471,3 +471,33 @@ def test_importing_many_subscriptions_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(45):
         assert run_import(path)[0] == 0
     assert Subscription.objects.count() == Term.objects.count() == 300
+
+
+def test_a_file_over_the_size_limit_is_refused_whole(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["renewals.subscriptions.importing.validate"], "MAX_BYTES", 100)
+    code, _out, err = run_import(write(tmp_path, EXAMPLE))
+    assert code == 1
+    assert err.splitlines()[0] == "$: the file is larger than 0 MB"
+    assert Subscription.objects.count() == 0
+
+
+def test_an_overdue_lapse_date_survives_a_reimport_that_keeps_the_renewal_date(tmp_path):
+    path = write(tmp_path, EXAMPLE)
+    run_import(path)
+    Subscription.objects.filter(pk="SUB-1001").update(lapse_date=date(2027, 2, 1))
+    code, out, _err = run_import(path)
+    assert code == 0
+    assert Subscription.objects.get().lapse_date == date(2027, 2, 1)
+    assert "subscriptions: 0 created, 0 updated, 1 unchanged" in out
+
+
+def test_a_card_assigned_in_the_portal_survives_a_tokenless_reimport(tmp_path):
+    run_import(write(tmp_path, EXAMPLE))
+    data = copy.deepcopy(EXAMPLE)
+    data["subscriptions"][0]["payment_method"] = {"type": "card"}
+    code, out, _err = run_import(write(tmp_path, data, "v2.json"))
+    assert code == 0
+    assert Subscription.objects.get().card.token == "pm_sandbox_4242424242424242"
+    assert "subscriptions: 0 created, 0 updated, 1 unchanged" in out
