@@ -1,6 +1,7 @@
 """Staff reconciliation (R9, R18): settle or refund flagged payments, with a note, audited."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -124,3 +125,23 @@ def test_admin_lists_flagged_payments_and_settles_with_a_note(client, short_tran
     )
     assert done.status_code == 302
     assert Payment.objects.get().status == "succeeded"
+
+
+def test_reconciliation_list_costs_the_same_queries_for_3_or_30_payments(client, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff)
+    counts = []
+    for n in (3, 27):
+        for sub in jpy_subscriptions(n):
+            order = order_for([sub], method="bank_transfer")
+            payment = actions.start_payment(
+                order, method="bank_transfer", user=order.placed_by, today=TODAY
+            )
+            actions.transfer_received(payment.reference, amount=Decimal("100"), source="test")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/admin/payments/payment/?reconcile=yes").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert Payment.objects.filter(needs_reconciliation=True).count() == 30
+    assert counts[0] == counts[1]
