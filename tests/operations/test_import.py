@@ -501,3 +501,16 @@ def test_a_card_assigned_in_the_portal_survives_a_tokenless_reimport(tmp_path):
     assert code == 0
     assert Subscription.objects.get().card.token == "pm_sandbox_4242424242424242"
     assert "subscriptions: 0 created, 0 updated, 1 unchanged" in out
+
+
+def test_a_card_its_owner_removed_is_not_revived_by_a_reimport(tmp_path):
+    from django.utils import timezone
+
+    path = write(tmp_path, EXAMPLE)
+    run_import(path)
+    Subscription.objects.update(card=None)
+    Card.objects.update(removed=timezone.now())
+    code, _out, _err = run_import(path)
+    assert code == 0
+    assert Card.objects.get().removed is not None
+    assert Subscription.objects.get().card is None

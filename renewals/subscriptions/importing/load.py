@@ -311,9 +311,11 @@ def write_cards(plan: Plan, users: dict, summary: Summary) -> dict:
 
     def load():
         return {
-            (c.user_id, c.gateway, c.token): c
+            (user, gateway, token): (pk, last4, removed)
             for part in chunks({u for u, _g, _t in wanted})
-            for c in Card.objects.filter(user_id__in=part)
+            for pk, user, gateway, token, last4, removed in Card.objects.filter(
+                user_id__in=part
+            ).values_list("pk", "user_id", "gateway", "token", "last4", "removed")
         }
 
     have = load()
@@ -322,15 +324,17 @@ def write_cards(plan: Plan, users: dict, summary: Summary) -> dict:
         card = have.get(key)
         if card is None:
             new.append(Card(user_id=key[0], gateway=key[1], token=key[2], last4=last4))
-        elif card.last4 != last4 or card.removed is not None:
-            card.last4, card.removed = last4, None
-            changed.append(card)
+        elif card[1] != last4 and card[2] is None:
+            changed.append(Card(pk=card[0], last4=last4))
     summary.add("cards", "created", len(new))
     summary.add("cards", "updated", len(changed))
     summary.add("cards", "unchanged", len(wanted) - len(new) - len(changed))
     Card.objects.bulk_create(new, batch_size=BATCH)
-    Card.objects.bulk_update(changed, ["last4", "removed"], batch_size=BATCH)
-    return {key: card.pk for key, card in load().items()}
+    Card.objects.bulk_update(changed, ["last4"], batch_size=BATCH)
+    if new:
+        have = load()
+    # A card its owner removed in the portal is neither revived nor assigned again.
+    return {key: card[0] for key, card in have.items() if card[2] is None}
 
 
 def write_subscriptions(plan: Plan, summary: Summary) -> None:
@@ -352,7 +356,7 @@ def write_subscriptions(plan: Plan, summary: Summary) -> None:
         card = None
         if pay["type"] == "card":
             if pay.get("token"):
-                card = cards[(purchaser, pay["gateway"], pay["token"])]
+                card = cards.get((purchaser, pay["gateway"], pay["token"]))
             elif old and old["payment_method"] == "card" and old["purchaser_id"] == purchaser:
                 card = old["card_id"]  # a card assigned in the portal survives a token-less file
         values = {
