@@ -11,9 +11,18 @@ from datetime import date, timedelta
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renewals.catalog.models import TERMS
-from renewals.subscriptions.models import STAGE_CHOICES
+
+# Labels with a context: French agrees them with "abonnement" (masculine), while the same
+# English words name order statuses elsewhere ("commande", feminine).
+STAGE_LABELS = {
+    "active": pgettext_lazy("subscription stage", "Active"),
+    "expired": pgettext_lazy("subscription stage", "Expired"),
+    "suspended": pgettext_lazy("subscription stage", "Suspended"),
+    "cancelled": pgettext_lazy("subscription stage", "Cancelled"),
+}
 
 SORTS = {
     "renewal_date": ("renewal_date", "id"),
@@ -36,7 +45,7 @@ class SubscriptionFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
     stage = forms.ChoiceField(
-        label=_("Stage"), required=False, choices=[("", _("Any"))] + STAGE_CHOICES
+        label=_("Stage"), required=False, choices=[("", _("Any")), *STAGE_LABELS.items()]
     )
     csn = forms.CharField(label=_("CSN"), required=False, max_length=20, strip=True)
     product = forms.CharField(label=_("Product code"), required=False, max_length=64, strip=True)

@@ -5,11 +5,12 @@ from urllib.parse import urlencode
 from django import template
 
 from renewals.catalog.models import TERMS
-from renewals.subscriptions.models import PAYMENT_METHODS, STAGE_CHOICES
+from renewals.portal.filters import STAGE_LABELS
+from renewals.subscriptions.models import PAYMENT_METHODS
 
 register = template.Library()
 
-_STAGES = dict(STAGE_CHOICES)
+_STAGES = STAGE_LABELS
 _TERMS = dict(TERMS)
 _PAYMENT_METHODS = dict(PAYMENT_METHODS)
 
