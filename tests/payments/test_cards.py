@@ -170,3 +170,20 @@ def test_a_card_payment_after_the_subscription_was_renewed_elsewhere_is_never_fu
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2028, 3, 31)
     assert actions.payment_succeeded(order.payment.reference, source="test") is False
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2028, 3, 31)
+
+
+def test_an_unreachable_gateway_fails_the_payment_and_releases_the_term(monkeypatch):
+    class Down:
+        name = "sandbox"
+
+        def create_payment(self, request):
+            raise ConnectionError("gateway unreachable")
+
+    monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: Down())
+    sub = eur_subscription()
+    order = order_for([sub])
+    payment = pay_card(order, "4242424242424242")
+    order.refresh_from_db()
+    assert (payment.status, payment.failure_code) == ("failed", "gateway_error")
+    assert (order.status, order.lines.get().holds_term) == ("failed", False)
+    assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2027, 3, 31)
