@@ -20,10 +20,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from renewals.checkout.offers import active_prices, offer_for
+from renewals.notifications.outbox import queue_emails
 from renewals.subscriptions.models import Subscription
 
 from . import charges, schedule
-from .digests import queue_digest, subscription_line
+from .digests import digest_keys, digest_spec, queue_digest, subscription_line
 from .models import ChargeAttempt, DailyRun, Notice
 
 log = logging.getLogger(__name__)
@@ -276,11 +277,71 @@ def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> No
             sent=frozenset(sent.get((sub.pk, sub.renewal_date), ())),
         ):
             groups.setdefault((sub.purchaser_id, step.kind), []).append((sub, step))
-    for (_purchaser_id, kind), items in sorted(groups.items()):
-        sent_count = _send_digest(kind, items, prices, today=today)
-        if sent_count:
-            counts["notices"][kind] += sent_count
-            counts["emails"][kind] += 1
+    ordered = sorted(groups.items())
+    if not ordered:
+        return
+    try:
+        _send_all(ordered, prices, today=today)
+    except IntegrityError:
+        # A concurrent run claimed some of these notices: go group by group, skipping them.
+        for (_purchaser_id, kind), items in ordered:
+            sent_count = _send_digest(kind, items, prices, today=today)
+            if sent_count:
+                counts["notices"][kind] += sent_count
+                counts["emails"][kind] += 1
+        return
+    for (_purchaser_id, kind), items in ordered:
+        counts["notices"][kind] += len(items)
+        counts["emails"][kind] += 1
+
+
+def _lines(kind, items, prices, *, today: date) -> list[dict]:
+    lines = []
+    for sub, _step in items:
+        amount = None
+        if kind == schedule.AUTO_RENEWAL_UPCOMING:
+            price = prices.get((sub.offering_id, sub.term, sub.currency))
+            amount = offer_for(
+                sub, user=None, today=today, price=price, pending=False, automatic=True
+            ).price
+        lines.append(subscription_line(sub, amount=amount))
+    return lines
+
+
+def _send_all(ordered, prices, *, today: date) -> None:
+    """Queue every digest of a chunk and claim its Notice rows in one transaction (R13, R14).
+
+    A fixed number of statements per chunk, whatever the number of digests: one lookup of
+    dedupe keys, one INSERT of emails, one INSERT of notices.
+    """
+    keys = digest_keys(
+        [(kind, purchaser_id, [s.pk for s, _ in items]) for (purchaser_id, kind), items in ordered],
+        today,
+    )
+    specs = [
+        digest_spec(
+            kind,
+            purchaser=items[0][0].purchaser,
+            today=today,
+            lines=_lines(kind, items, prices, today=today),
+            key=key,
+        )
+        for ((_purchaser_id, kind), items), key in zip(ordered, keys, strict=True)
+    ]
+    with transaction.atomic():
+        emails = queue_emails(specs)
+        Notice.objects.bulk_create(
+            Notice(
+                subscription=sub,
+                term_end=sub.renewal_date,
+                step=step.name,
+                kind=kind,
+                business_date=today,
+                email_id=email.pk,
+            )
+            for ((_purchaser_id, kind), items), email in zip(ordered, emails, strict=True)
+            for sub, step in items
+        )
 
 
 def _send_digest(kind, items, prices, *, today: date) -> int:
@@ -293,16 +354,7 @@ def _send_digest(kind, items, prices, *, today: date) -> int:
         if not items:
             return 0
         purchaser = items[0][0].purchaser
-        lines = []
-        for sub, _step in items:
-            amount = None
-            if kind == schedule.AUTO_RENEWAL_UPCOMING:
-                price = prices.get((sub.offering_id, sub.term, sub.currency))
-                offer = offer_for(
-                    sub, user=None, today=today, price=price, pending=False, automatic=True
-                )
-                amount = offer.price
-            lines.append(subscription_line(sub, amount=amount))
+        lines = _lines(kind, items, prices, today=today)
         try:
             with transaction.atomic():
                 notices = Notice.objects.bulk_create(

@@ -21,6 +21,37 @@ def subscription_line(sub, *, amount=None) -> dict:
     }
 
 
+def digest_keys(groups: list[tuple[str, int, list[str]]], today: date) -> list[str]:
+    """Return the dedupe keys of many digests (kind, purchaser id, ids) with one query."""
+    bases = [f"{kind}:{purchaser_id}:{today.isoformat()}" for kind, purchaser_id, _ids in groups]
+    taken = set(Email.objects.filter(dedupe_key__in=bases).values_list("dedupe_key", flat=True))
+    return [
+        base if base not in taken else f"{base}:{_ids_digest(ids)}"
+        for base, (_kind, _purchaser_id, ids) in zip(bases, groups, strict=True)
+    ]
+
+
+def _ids_digest(ids: list[str]) -> str:
+    return hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
+def digest_spec(kind: str, *, purchaser, today: date, lines: list[dict], key: str, extra=None):
+    """Return the outbox spec of one digest email listing `lines` (R13)."""
+    return {
+        "kind": kind,
+        "to": purchaser.email,
+        "language": purchaser.language,
+        "context": {
+            "name": purchaser.get_short_name(),
+            "subscriptions": lines,
+            "today": today,
+            **(extra or {}),
+        },
+        "dedupe_key": key,
+        "headers": {"X-Renewals-Subscriptions": ",".join(line["id"] for line in lines)},
+    }
+
+
 def digest_key(kind: str, purchaser_id: int, today: date, ids: list[str]) -> str:
     """Return the outbox dedupe key of a digest: `<kind>:<purchaser id>:<date>`.
 
@@ -31,23 +62,11 @@ def digest_key(kind: str, purchaser_id: int, today: date, ids: list[str]) -> str
     base = f"{kind}:{purchaser_id}:{today.isoformat()}"
     if not Email.objects.filter(dedupe_key=base).exists():
         return base
-    digest = hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:16]
-    return f"{base}:{digest}"
+    return f"{base}:{_ids_digest(ids)}"
 
 
 def queue_digest(kind: str, *, purchaser, today: date, lines: list[dict], extra=None) -> Email:
     """Queue one digest email listing `lines` to the purchaser, in their language (R13)."""
-    ids = [line["id"] for line in lines]
-    return queue_email(
-        kind=kind,
-        to=purchaser.email,
-        language=purchaser.language,
-        context={
-            "name": purchaser.get_short_name(),
-            "subscriptions": lines,
-            "today": today,
-            **(extra or {}),
-        },
-        dedupe_key=digest_key(kind, purchaser.pk, today, ids),
-        headers={"X-Renewals-Subscriptions": ",".join(ids)},
-    )
+    key = digest_key(kind, purchaser.pk, today, [line["id"] for line in lines])
+    spec = digest_spec(kind, purchaser=purchaser, today=today, lines=lines, key=key, extra=extra)
+    return queue_email(**spec)

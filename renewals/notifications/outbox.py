@@ -59,6 +59,46 @@ def queue_email(
     return email
 
 
+def queue_emails(specs: list[dict]) -> list[Email]:
+    """Queue many emails at once (the daily run's digests): one lookup, one INSERT.
+
+    Each spec holds the keyword arguments of `queue_email`. Keys already queued return their
+    existing row; if a concurrent writer takes a key meanwhile, this falls back to one by one.
+    """
+    if not specs:
+        return []
+    keys = [spec["dedupe_key"] for spec in specs]
+    existing = {e.dedupe_key: e for e in Email.objects.filter(dedupe_key__in=keys)}
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
+    new = []
+    for spec in specs:
+        if spec["dedupe_key"] in existing:
+            continue
+        subject, text, html = render_email(spec["kind"], spec["language"], spec["context"])
+        new.append(
+            Email(
+                kind=spec["kind"],
+                dedupe_key=spec["dedupe_key"],
+                to=spec["to"],
+                language=spec["language"],
+                subject=subject,
+                text=text,
+                html=html,
+                headers={"X-Renewals-Event": spec["kind"], **(spec.get("headers") or {})},
+                message_id=f"<{uuid.uuid4().hex}@{domain}>",
+            )
+        )
+    try:
+        with transaction.atomic():
+            created = Email.objects.bulk_create(new)
+    except IntegrityError:
+        return [queue_email(**spec) for spec in specs]
+    ids = [e.pk for e in created]
+    transaction.on_commit(lambda: [_enqueue_delivery(pk) for pk in ids])
+    by_key = {**existing, **{e.dedupe_key: e for e in created}}
+    return [by_key[key] for key in keys]
+
+
 def _enqueue_delivery(email_id: int) -> None:
     from .jobs import deliver_email
 
