@@ -89,7 +89,9 @@ def money(amount, currency: str) -> Money:
         raise MoneyError(f"{amount!r} is not a decimal amount") from None
     if not value.is_finite():
         raise MoneyError(f"{amount!r} is not a finite amount")
-    return Money(quantize(value, currency), currency)
+    exact = quantize(value, currency)
+    # -0.004 EUR rounds to -0.00; nobody should ever read "-0.00" on a page or an invoice.
+    return Money(exact.copy_abs() if exact.is_zero() else exact, currency)
 
 
 def zero(currency: str) -> Money:

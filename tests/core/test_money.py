@@ -60,6 +60,9 @@ def test_an_unknown_currency_code_is_refused(code):
         pytest.param(Decimal("52800"), "JPY", "52800", id="decimal"),
         pytest.param(52800, "JPY", "52800", id="int"),
         pytest.param(7, "KWD", "7.000", id="int-kwd"),
+        pytest.param("-0.004", "EUR", "0.00", id="no-negative-zero"),
+        pytest.param("-0", "JPY", "0", id="no-negative-zero-jpy"),
+        pytest.param("-0.005", "EUR", "-0.01", id="negative-half-up"),
     ],
 )
 def test_money_is_quantized_half_up_to_the_currency_exponent(amount, currency, expected):
