@@ -333,3 +333,12 @@ def test_reviewing_10_or_100_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(9):
         response = _bulk(client, "renew", ids)
     assert response.content.decode().count('name="subscription_ids"') == count
+
+
+def test_bulk_pages_speak_french_and_japanese(client, subs):
+    client.cookies["django_language"] = "fr"
+    html = _bulk(client, "renew", ["SUB-1", "SUB-3"]).content.decode()
+    assert "Renouveler la sélection" in html and "Payer ce groupe" in html
+    client.cookies["django_language"] = "ja"
+    html = client.get("/billing/subscriptions/").content.decode()
+    assert "一括操作" in html and "絞り込み条件に一致する 3 件すべてを選択" in html
