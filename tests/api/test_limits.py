@@ -99,3 +99,10 @@ def test_interactive_docs_are_served_without_the_portal_csp(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert "Content-Security-Policy" not in response
+
+
+def test_wrong_method_is_405_json_with_allow(api, today):
+    response = api.delete("/api/v1/orders")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET"
