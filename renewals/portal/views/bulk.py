@@ -42,8 +42,12 @@ def _too_many_text(count: int) -> str:
     ) % {"limit": MAX_SELECTION, "count": count}
 
 
-def _selected_ids(request, filters_values: dict, today) -> list[str]:
-    """Return the ids the form selected: ticked rows, the page's rows, or every match (R8)."""
+def _selected_ids(request, filters_values: dict, today) -> tuple[list[str], int]:
+    """Return the ids the form selected (ticked rows, the page's rows, every match) and how many.
+
+    "All matching" is resolved here with the list's own filter code: when more than 100 match,
+    only the count is read, to refuse (R8).
+    """
     post = request.POST
     ids = post.getlist("subscription_ids")[:MAX_POSTED_IDS]
     if post.get("select_page"):
@@ -52,9 +56,12 @@ def _selected_ids(request, filters_values: dict, today) -> list[str]:
         matching = apply_filters(
             Subscription.objects.visible_to(request.user), filters_values, today=today
         )
-        # One more than the limit is enough to refuse; the rest is never read.
-        ids += list(matching.values_list("pk", flat=True)[: MAX_SELECTION + 1])
-    return ids
+        found = list(matching.values_list("pk", flat=True)[: MAX_SELECTION + 1])
+        if len(found) > MAX_SELECTION:
+            # The rows ticked on the page match the filters too: the count is what was asked for.
+            return ids, max(matching.count(), len(set(ids)))
+        ids += found
+    return ids, len({i for i in ids if i.strip()})
 
 
 @login_required
@@ -71,12 +78,11 @@ def bulk_action(request):
     if action not in ACTIONS:
         messages.error(request, _("Choose a bulk action."))
         return redirect(_list_url(filters))
-    raw = _selected_ids(request, values, today)
-    try:
-        ids = selection_ids(raw)
-    except DomainError:
-        messages.error(request, _too_many_text(len(set(raw))))
+    raw, count = _selected_ids(request, values, today)
+    if count > MAX_SELECTION:
+        messages.error(request, _too_many_text(count))
         return redirect(_list_url(filters))
+    ids = selection_ids(raw)
     if not ids:
         messages.error(request, _("Select at least one subscription."))
         return redirect(_list_url(filters))
