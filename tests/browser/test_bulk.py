@@ -76,3 +76,17 @@ def test_select_three_rows_renew_and_pay_one_group_by_card(three, signed_in_page
         "SUB-2": date(2028, 3, 31),
         "SUB-3": date(2027, 3, 31),
     }
+
+
+def test_select_all_on_this_page_ticks_every_row_and_unticking_one_clears_it(three, signed_in_page):
+    page = signed_in_page(three)
+    page.goto("/billing/subscriptions/")
+    page.get_by_test_id("select-page").check()
+    assert [page.get_by_test_id(f"select-SUB-{n}").is_checked() for n in (1, 2, 3)] == [True] * 3
+    page.get_by_test_id("select-SUB-2").uncheck()
+    assert not page.get_by_test_id("select-page").is_checked()
+    page.get_by_test_id("bulk-actions").locator("summary").click()
+    page.get_by_test_id("bulk-renew").click()
+    page.get_by_test_id("bulk-group-5100000001:EUR:online").wait_for()
+    assert page.get_by_test_id("bulk-line-SUB-1").is_visible()
+    assert page.get_by_test_id("bulk-line-SUB-2").count() == 0
