@@ -168,13 +168,16 @@ def _create(user, group_key, method, key, digest, expected_total, today) -> tupl
         for line in lines:
             line.subscription = subs[line.subscription_id]
         items = cart_items(lines, user=user, today=today)
+        # Lines that cannot be renewed any more are shown apart in the cart and left out of the
+        # group's total (R5, R7); the order pays the others. Nothing payable left: refuse.
         blocked = [i for i in items if not i.eligible]
-        if blocked:
-            pending = all(i.offer.reasons == ("payment_pending",) for i in blocked)
+        items = [i for i in items if i.eligible]
+        if not items:
+            pending = any("payment_pending" in i.offer.reasons for i in blocked)
             raise DomainError(
                 "A payment for these renewals is already in progress."
                 if pending
-                else "Some subscriptions in this group cannot be renewed now: remove them first.",
+                else "Nothing in this group can be renewed now.",
                 code="payment_pending" if pending else "not_eligible",
                 status=409,
                 details=[

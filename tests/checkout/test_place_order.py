@@ -279,3 +279,15 @@ def test_a_double_submit_with_one_key_charges_once(buyer, cart):
     assert sorted(created for _, created in outcomes) == [False, True]
     assert Payment.objects.count() == 1
     assert Term.objects.exclude(order_number="").count() == 2
+
+
+def test_a_line_held_by_an_abandoned_challenge_is_left_out_of_the_next_order(buyer, cart):
+    first, _ = _place(buyer, payment={"method": "card", "card_number": "4000000000003220"})
+    assert first.status == "requires_action"
+    extra = priced_subscription(id="SUB-3", purchaser=buyer, customer=cart[0].customer, seats=1)
+    add_to_cart(user=buyer, subscription_ids=[extra.pk], today=TODAY)
+    second, _ = _place(buyer, key="key-2", expected=money("2268.00", "EUR"))
+    assert second.status == "paid"
+    assert list(second.lines.values_list("subscription_id", flat=True)) == ["SUB-3"]
+    assert sorted(CartLine.objects.values_list("subscription_id", flat=True)) == ["SUB-1", "SUB-2"]
+    assert Order.objects.get(pk=first.pk).status == "requires_action"

@@ -269,9 +269,7 @@ def _money_text(value):
 def _error_text(error: DomainError) -> str:
     words = {
         "payment_pending": _("A payment for these renewals is already in progress."),
-        "not_eligible": _(
-            "Some subscriptions in this group cannot be renewed now: remove them first."
-        ),
+        "not_eligible": _("Nothing in this group can be renewed now."),
         "method_not_allowed": _("This payment method is not available for this order."),
         "invalid_payment_method": _("Choose a payment method."),
         "invalid_card_number": _("Enter a card number of 12 to 19 digits, or choose a saved card."),
