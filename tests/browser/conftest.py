@@ -28,25 +28,22 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Launch one headless Chromium for the session."""
+@pytest.fixture
+def chromium(monkeypatch):
+    """Launch a headless Chromium for one test.
+
+    Per test, not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and tests that start their own `sync_playwright()` must find none.
+    """
     need(os.path.exists(CHROMIUM), f"needs Chromium at {CHROMIUM}: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
-    # in a thread with a running loop unless told it is safe (the tests are synchronous).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    # Django's ORM refuses to run in a thread with a running event loop unless told it is safe
+    # (the tests themselves are synchronous).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
