@@ -340,3 +340,27 @@ def test_payment_reported_after_expiry_renews_nothing(buyer, customer):
     assert AuditEvent.objects.filter(
         object_id=str(order.pk), action="payment_after_release"
     ).exists()
+
+
+def test_order_confirmation_in_japanese_formats_yen_and_dates():
+    TaxRateFactory(country="JP", rate=Decimal("0.10"))
+    buyer = UserFactory(email="taro@example.jp", language="ja")
+    jp = CustomerFactory(country="JP", name="山田商事")
+    sub = priced_subscription(
+        id="SUB-JP",
+        purchaser=buyer,
+        customer=jp,
+        currency="JPY",
+        seats=2,
+        list_price="52800",
+        renewal_price="48000",
+    )
+    order = _order([sub], buyer)
+    order_paid(order.pk)
+    email = Email.objects.get(kind="order-confirmation")
+    assert (email.to, email.language) == ("taro@example.jp", "ja")
+    assert "￥96,000" in email.text  # subtotal: 48,000 × 2, no decimals
+    assert "￥9,600" in email.text
+    assert "￥105,600" in email.text
+    assert "2027年3月31日" in email.text and "2028年3月31日" in email.text
+    assert "ご注文" in email.subject
