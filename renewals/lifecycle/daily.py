@@ -155,8 +155,11 @@ def _wait(run_id: int, *, timeout: float) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if DailyRun.objects.filter(pk=run_id, status="finished").exists():
+        status = DailyRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status == "finished":
             return
+        if status == "failed":
+            raise RuntimeError(f"daily run {run_id} failed: a chunk kept failing; run it again")
         time.sleep(0.2)
     raise TimeoutError(f"daily run {run_id} did not finish within {timeout:.0f} s")
 

@@ -26,6 +26,8 @@ class Command(BaseCommand):
             run = daily.run_daily(today, chunk_size=options["chunk_size"])
         except TimeoutError as exc:
             raise CommandError(f"{exc}; is a worker running (`renewals worker`)?") from None
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(format_counts(run))
 
 
