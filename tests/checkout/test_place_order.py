@@ -291,3 +291,19 @@ def test_a_line_held_by_an_abandoned_challenge_is_left_out_of_the_next_order(buy
     assert list(second.lines.values_list("subscription_id", flat=True)) == ["SUB-3"]
     assert sorted(CartLine.objects.values_list("subscription_id", flat=True)) == ["SUB-1", "SUB-2"]
     assert Order.objects.get(pk=first.pk).status == "requires_action"
+
+
+def test_checking_out_100_lines_costs_no_query_per_line(buyer, django_assert_max_num_queries):
+    customer = CustomerFactory(csn="5100000001", country="FR")
+    subs = [
+        priced_subscription(id=f"S-{i:03d}", purchaser=buyer, customer=customer, seats=1)
+        for i in range(100)
+    ]
+    add_to_cart(user=buyer, subscription_ids=[s.pk for s in subs], today=TODAY)
+    # The same bound holds for a single line (69 queries measured for 1 and for 100 on SQLite):
+    # locks, re-pricing, order, lines, payment, renewal, audit and email are all set-based.
+    with django_assert_max_num_queries(75):
+        order, _ = _place(buyer)
+    assert (order.status, order.lines.count(), order.total) == ("paid", 100, Decimal("226800.000"))
+    assert Term.objects.filter(order_number=order.number).count() == 100
+    assert Email.objects.count() == 1
