@@ -1,12 +1,8 @@
 """Renewing in a real Chromium (R7, R9, R10): pay by card, 3-D Secure, a declined card.
 
-Marker `browser`: needs Chromium (Playwright's, or the system's /usr/bin/chromium). If the shared
-`tests/browser/conftest.py` provides `page` / `signed_in` fixtures, these local ones are shadowed
-only by name collisions; they are kept local so this file runs on its own.
+Uses the shared Playwright fixtures of tests/browser/conftest.py (`signed_in`).
 """
 
-import os
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +10,6 @@ import pytest
 
 from renewals.checkout.models import CartLine, Order
 from renewals.subscriptions.models import Subscription
-from tests.conftest import need
 from tests.factories import (
     CustomerFactory,
     OfferingFactory,
@@ -26,48 +21,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TODAY = date(2027, 3, 1)
-
-
-def _chromium_path() -> str | None:
-    return (
-        os.environ.get("CHROMIUM_PATH")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    """Yield a Playwright page pointed at the live server, or skip when Chromium is absent."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=_chromium_path())
-        except Exception as exc:  # no browser installed
-            need(False, f"needs Chromium for Playwright: {exc}"[:200])
-        context = browser.new_context(base_url=live_server.url, locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def signed_in(browser_page, client, live_server):
-    """Sign a purchaser in (session cookie from the test client) and return (page, user)."""
-
-    def sign_in(user):
-        client.force_login(user)
-        cookie = client.cookies["sessionid"]
-        browser_page.context.add_cookies(
-            [{"name": "sessionid", "value": cookie.value, "url": live_server.url}]
-        )
-        return browser_page
-
-    return sign_in
 
 
 @pytest.fixture
