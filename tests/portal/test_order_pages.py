@@ -151,3 +151,28 @@ def test_invoice_order_links_its_invoice(client, buyer):
     assert order.status == "paid"
     html = client.get(f"/billing/orders/{order.number}/").content.decode()
     assert f"/billing/invoices/{order.invoice.number}.pdf" in html
+
+
+def test_3ds_return_while_the_gateway_is_down_is_not_a_500(client, buyer, monkeypatch):
+    customer = CustomerFactory(csn="5100000001", country="FR")
+    sub = priced_subscription(id="SUB-3DS", purchaser=buyer, customer=customer)
+    add_to_cart(user=buyer, subscription_ids=[sub.pk], today=TODAY)
+    order, _ = place_order(
+        user=buyer,
+        group_key="5100000001:EUR:online",
+        payment={"method": "card", "card_number": "4000000000003220"},
+        idempotency_key="k1",
+        expected_total=None,
+        today=TODAY,
+    )
+    assert order.status == "requires_action"
+
+    def unreachable(reference):
+        raise ConnectionError("gateway down")
+
+    monkeypatch.setattr("renewals.portal.views.orders.complete_action", unreachable)
+    response = client.get(f"/billing/orders/{order.number}/?return=1", follow=True)
+    assert response.status_code == 200
+    assert "We could not confirm your payment yet." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "requires_action"

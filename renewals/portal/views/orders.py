@@ -1,5 +1,7 @@
 """Portal pages: the orders list and one order, including the 3-D Secure return (R9, R17)."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -17,6 +19,8 @@ from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.payments.actions import complete_action
 from renewals.portal.views.cart import decline_text
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 MAX_NUMBER_LENGTH = 32  # Order.number max_length
@@ -79,6 +83,12 @@ def order_detail(request, number):
                 complete_action(payment.reference)
             except DomainError as error:
                 messages.error(request, error.message)
+            except Exception:  # the gateway is unreachable: the webhook will settle it later
+                log.exception("3-D Secure return of %s could not be recorded", payment.reference)
+                messages.warning(
+                    request,
+                    _("We could not confirm your payment yet. Reload this page in a moment."),
+                )
         order = _visible_order(request.user, number)
         payment = _related(order, "payment")
         if order.status == "paid":
