@@ -18,7 +18,7 @@ from renewals.checkout.actions import refresh_cart_lines
 from renewals.checkout.cart import cart_items, invoice_customers
 from renewals.checkout.grouping import parse_group_key
 from renewals.checkout.models import CartLine, Order
-from renewals.checkout.orders import create_order, order_tax
+from renewals.checkout.orders import create_order, order_failed, order_tax
 from renewals.checkout.pricing import order_totals, payment_methods_for_group
 from renewals.core.errors import DomainError, NotFound
 from renewals.core.money import Money, money_json
@@ -123,7 +123,12 @@ def place_order(
     if not Payment.objects.filter(order=order).exists():
         # The 3-D Secure return address names the order, known only now: "{order}" in it.
         back = return_url.replace("{order}", order.number)
-        start_payment(order, user=user, today=today, return_url=back, **kwargs)
+        try:
+            start_payment(order, user=user, today=today, return_url=back, **kwargs)
+        except DomainError:
+            # A payment that could not even start must not hold the terms (R5 payment_pending).
+            order_failed(order.pk, failure_code="payment_not_started")
+            raise
     order.refresh_from_db()
     return order, created
 

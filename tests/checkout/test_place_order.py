@@ -307,3 +307,16 @@ def test_checking_out_100_lines_costs_no_query_per_line(buyer, django_assert_max
     assert (order.status, order.lines.count(), order.total) == ("paid", 100, Decimal("226800.000"))
     assert Term.objects.filter(order_number=order.number).count() == 100
     assert Email.objects.count() == 1
+
+
+def test_a_payment_that_cannot_start_releases_the_terms(buyer, cart, monkeypatch):
+    def refuse(order, **kwargs):
+        raise DomainError("This saved card was not found.", code="card_not_found")
+
+    monkeypatch.setattr("renewals.payments.placing.start_payment", refuse)
+    with pytest.raises(DomainError):
+        _place(buyer)
+    order = Order.objects.get()
+    assert (order.status, order.failure_code) == ("failed", "payment_not_started")
+    assert not OrderLine.objects.filter(holds_term=True).exists()
+    assert CartLine.objects.count() == 2
