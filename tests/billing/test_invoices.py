@@ -152,3 +152,23 @@ def test_invoice_pdf_is_served_to_the_purchaser_and_admins_only(client):
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
     assert client.get("/billing/invoices/INV-2027-999999.pdf").status_code == 404
+
+
+def test_staff_marks_an_overdue_invoice_paid_from_the_admin(client, frozen_today):
+    frozen_today(date(2027, 4, 3))
+    sub = invoice_subscription()
+    pay_by_invoice([sub])
+    billing.mark_overdue_invoices(date(2027, 4, 2))
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    invoice = Invoice.objects.get()
+    listing = client.get("/admin/billing/invoice/")
+    assert listing.status_code == 200 and invoice.number in listing.content.decode()
+    response = client.post(
+        "/admin/billing/invoice/", {"action": "mark_paid", "_selected_action": [invoice.pk]}
+    )
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    sub.refresh_from_db()
+    assert (invoice.status, invoice.paid_on) == ("paid", date(2027, 4, 3))
+    assert sub.lapse_date == sub.renewal_date
