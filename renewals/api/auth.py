@@ -57,11 +57,24 @@ def check_body_size(request) -> None:
         )
 
 
+def check_no_nul(request) -> None:
+    """Refuse NUL characters in the path, query or body (400): no text column can store them."""
+    in_query = any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    )
+    body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+    if "\x00" in request.path or in_query or b"\x00" in body or b"\\u0000" in body:
+        raise ApiError(
+            400, "invalid", "The request contains a NUL character, which no field accepts."
+        )
+
+
 class TokenAuth(HttpBearer):
     """Authorization: Bearer <token>; sets request.user to the token's user."""
 
     def __call__(self, request):
         check_body_size(request)
+        check_no_nul(request)
         return super().__call__(request)
 
     def authenticate(self, request, token):

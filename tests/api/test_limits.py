@@ -106,3 +106,19 @@ def test_wrong_method_is_405_json_with_allow(api, today):
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
     assert response["Allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/subscriptions/SUB%00X", None),
+        ("get", "/api/v1/subscriptions?q=a%00b", None),
+        ("post", "/api/v1/cart/items", '{"subscription_ids": ["SUB-\\u0000"]}'),
+        ("patch", "/api/v1/subscriptions/SUB-1", '{"auto_renew": true, "x": "\\u0000"}'),
+    ],
+)
+def test_nul_characters_are_400_not_a_database_error(api, today, method, url, body):
+    kwargs = {"content_type": "application/json"} if body else {}
+    response = getattr(api, method)(url, body, **kwargs) if body else api.get(url)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"
