@@ -171,6 +171,16 @@ def order_paid(order_id, *, actor_label: str = "system") -> bool:
         # arrives now is refunded by staff (payments), never used to renew (R4).
         audit.record(order, action="payment_after_release", label=actor_label)
         return False
+    # Lock the cart lines before renew_subscriptions locks the subscriptions: the order that
+    # place_order takes. The other order deadlocked a tab checking out the same group while
+    # this one was fulfilled (tests/reliability/test_concurrent_checkouts.py).
+    subscription_ids = order.lines.values("subscription_id")
+    list(
+        CartLine.objects.select_for_update()
+        .filter(subscription_id__in=subscription_ids)
+        .order_by("added", "id")
+        .values_list("pk")
+    )
     lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
     renew_subscriptions(
         [(line.subscription_id, line.term_start) for line in lines],
