@@ -134,6 +134,11 @@ class SandboxGateway:
         """Return the current state of a sandbox payment."""
         return self._result(SandboxPayment.objects.get(reference=reference))
 
+    def find_payment(self, idempotency_key: str) -> GatewayResult | None:
+        """Return the payment started with this idempotency key, or None (for the reconciler)."""
+        row = SandboxPayment.objects.filter(idempotency_key=idempotency_key).first()
+        return self._result(row) if row else None
+
     def _card(self, row: SandboxPayment, number: str, *, off_session: bool) -> None:
         # Only R10's public test numbers are kept whole; of anything else, the last four digits.
         row.card_number = number if number in TEST_CARDS else number[-4:]

@@ -1,0 +1,67 @@
+"""The reconciler: finish payments a crash left without their gateway's answer (R4, R10, R16).
+
+A checkout commits its Payment row, calls the gateway with no transaction open, then records the
+answer. A process that dies between the gateway's answer and the recording leaves a payment
+`created` (the customer may have been charged) or `requires_action` (the customer may have
+passed the 3-D Secure challenge and closed the tab). The reconciler asks the gateway what
+became of each such payment and records that through the same state machine as every other
+answer, so a charged payment fulfils its order exactly once and an unknown one fails and
+releases its terms. It only looks at payments older than a grace delay, so it never races a
+checkout that is still talking to the gateway.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from .actions import complete_action, payment_failed, record_result
+from .gateways import get_gateway
+from .models import Payment
+
+log = logging.getLogger(__name__)
+
+# Longer than any checkout takes to hear from its gateway: younger payments may still be in flight.
+GRACE = timedelta(minutes=15)
+
+
+def reconcile_stuck_payments(*, created_before: datetime) -> dict[str, int]:
+    """Ask the gateway about open payments created before `created_before`; record it.
+
+    Returns counts: `recorded` (a `created` payment got its gateway's answer), `not_at_gateway`
+    (the gateway never saw it: failed with `no_gateway_answer`, terms released), `completed` (a
+    3-D Secure payment the gateway reports finished; one still waiting for its challenge is left
+    to its deadline), `unknown` (the gateway cannot look the payment up: left for the deadline
+    expiry and staff). Safe to repeat and to run beside webhooks: every write goes through the
+    idempotent payment transitions.
+    """
+    counts = {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0}
+    stuck = Payment.objects.filter(
+        status__in=["created", "requires_action"], created__lt=created_before
+    ).exclude(gateway="invoice")
+    for payment in stuck.select_related("order").order_by("pk"):
+        try:
+            if payment.status == "created":
+                counts[_resume_created(payment)] += 1
+            elif complete_action(payment.reference).status != "requires_action":
+                counts["completed"] += 1
+        except Exception:  # one unreachable gateway call must not stop the rest (retried next run)
+            log.exception("reconciling payment %s failed", payment.reference)
+    return counts
+
+
+def reconciled_count(counts: dict[str, int]) -> int:
+    """Return how many payments a reconciliation moved (what the daily run reports)."""
+    return counts["recorded"] + counts["not_at_gateway"] + counts["completed"]
+
+
+def _resume_created(payment: Payment) -> str:
+    gateway = get_gateway(payment.gateway)
+    find = getattr(gateway, "find_payment", None)
+    if find is None:
+        return "unknown"
+    # start_payment sends this idempotency key: the gateway knows the payment by it.
+    result = find(f"renewals-order-{payment.order.number}")
+    if result is None:
+        payment_failed(payment.reference, failure_code="no_gateway_answer", source="reconciler")
+        return "not_at_gateway"
+    record_result(payment.pk, result, actor_label=f"reconciler:{payment.gateway}")
+    return "recorded"
