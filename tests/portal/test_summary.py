@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from renewals.accounts.models import Card
-from renewals.checkout.models import Order
+from renewals.checkout.models import Order, OrderLine
 from tests.factories import (
     CustomerFactory,
     OfferingFactory,
@@ -74,6 +74,27 @@ def test_failed_orders_of_the_last_30_days_are_payment_errors(client, today, use
 
     assert [o.number for o in response.context["failed_orders"]] == ["R-30"]
     assert 'href="/billing/orders/R-30/"' in response.content.decode()
+
+
+def test_a_failed_automatic_charge_is_a_payment_error_for_the_purchaser(client, today, user):
+    sub = priced_subscription(purchaser=user, auto_renew=True, renewal_date=TODAY)
+    order = failed_order(None, sub.customer, number="R-AUTO", business_date=TODAY)
+    Order.objects.filter(pk=order.pk).update(automatic=True)
+    OrderLine.objects.create(
+        order=order,
+        subscription=sub,
+        seats=3,
+        unit_price=Decimal("1890"),
+        price_kind="renewal",
+        amount=Decimal("5670"),
+        term_start=TODAY,
+        term_end=date(2027, 6, 1),
+        holds_term=False,
+    )
+
+    response = summary(client)
+
+    assert [o.number for o in response.context["failed_orders"]] == ["R-AUTO"]
 
 
 def test_auto_renewing_subscription_without_a_card_is_a_payment_error(client, today, user):
