@@ -24,6 +24,10 @@ class AddResult:
     rejected: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
+def _possible_id(value: str) -> bool:
+    return 0 < len(value) <= Subscription._meta.pk.max_length and "\x00" not in value
+
+
 def _snapshot(line: CartLine, offer: Offer) -> CartLine:
     """Copy what the user is shown now into the cart line (R6: the price seen is the price paid)."""
     sub = offer.subscription
@@ -59,9 +63,12 @@ def add_to_cart(*, user, subscription_ids: list[str], today: date) -> AddResult:
         raise too_many_error(len(ids))
     # Serialise the cart writes of one user so that two tabs cannot pass 100 together.
     list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    # An id no subscription can have (too long, a NUL byte PostgreSQL refuses) is simply not
+    # found: it never reaches the database.
+    candidates = [i for i in ids if _possible_id(i)]
     subs = list(
         Subscription.objects.visible_to(user)
-        .filter(pk__in=ids)
+        .filter(pk__in=candidates)
         .select_related("customer", "offering", "partner", "purchaser")
     )
     offers = renewal_offers(subs, user=user, today=today)
@@ -110,6 +117,8 @@ def refresh_cart_lines(*, user, offers: list[Offer]) -> int:
 @transaction.atomic
 def remove_from_cart(*, user, subscription_id: str) -> bool:
     """Remove one subscription from the user's cart; return whether it was there."""
+    if not _possible_id(str(subscription_id)):
+        return False
     deleted, _detail = CartLine.objects.filter(user=user, subscription_id=subscription_id).delete()
     if deleted:
         audit.record(user, action="cart_removed", actor=user, subscription=subscription_id)

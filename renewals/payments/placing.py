@@ -134,7 +134,7 @@ def place_order(
 
 
 def _create(user, group_key, method, key, digest, expected_total, today) -> tuple[Order, bool]:
-    parsed = parse_group_key(group_key)
+    parsed = parse_group_key(group_key) if "\x00" not in str(group_key) else None
     if parsed is None:
         raise NotFound("This cart group does not exist.")
     csn, currency, purchase_method = parsed

@@ -227,3 +227,21 @@ def test_showing_a_cart_of_100_takes_a_fixed_number_of_queries(buyer, django_ass
         groups = cart_groups(user=buyer, today=TODAY)
     assert groups[0].count == 100
     assert groups[0].subtotal == money("567000.00", "EUR")
+
+
+def test_ids_no_subscription_can_have_are_not_found(buyer):
+    result = add_to_cart(user=buyer, subscription_ids=["\x00", "X" * 65, ""], today=TODAY)
+    assert result.added == []
+    assert result.rejected == [
+        ("\x00", ("not_found",)),
+        ("X" * 65, ("not_found",)),
+        ("", ("not_found",)),
+    ]
+    assert CartLine.objects.count() == 0
+
+
+def test_removing_an_impossible_id_changes_nothing(buyer):
+    (sub,) = _many(1, buyer)
+    add_to_cart(user=buyer, subscription_ids=[sub.pk], today=TODAY)
+    assert remove_from_cart(user=buyer, subscription_id="\x00") is False
+    assert CartLine.objects.count() == 1

@@ -320,3 +320,11 @@ def test_a_payment_that_cannot_start_releases_the_terms(buyer, cart, monkeypatch
     assert (order.status, order.failure_code) == ("failed", "payment_not_started")
     assert not OrderLine.objects.filter(holds_term=True).exists()
     assert CartLine.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["5100000001\x00:EUR:online", "\x00"])
+def test_group_key_with_a_nul_byte_is_not_found(buyer, cart, key):
+    with pytest.raises(DomainError) as refused:
+        _place(buyer, group=key)
+    assert refused.value.status == 404
+    assert Order.objects.count() == 0

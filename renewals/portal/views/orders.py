@@ -51,7 +51,7 @@ def order_list(request):
 
 
 def _visible_order(user, number: str):
-    if not number or len(number) > MAX_NUMBER_LENGTH:
+    if not number or len(number) > MAX_NUMBER_LENGTH or "\x00" in number:
         raise Http404
     order = (
         orders_visible_to(user)
