@@ -122,3 +122,14 @@ def test_nul_characters_are_400_not_a_database_error(api, today, method, url, bo
     response = getattr(api, method)(url, body, **kwargs) if body else api.get(url)
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid"
+
+
+def test_idempotency_key_with_a_control_character_is_400(api, today):
+    response = api.post(
+        "/api/v1/checkout",
+        {"group": "1:EUR:online", "payment": {"method": "invoice"}},
+        content_type="application/json",
+        headers={"Idempotency-Key": "a\x00b"},
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"

@@ -109,6 +109,8 @@ def checkout(
     key = idempotency_key.strip()
     if not key:
         raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header.")
+    if not key.isprintable():
+        raise ApiError(400, "invalid", "The Idempotency-Key may not contain control characters.")
     payment = _payment(body.payment)
     expected = None
     if body.expected_total is not None:
