@@ -108,7 +108,12 @@ def parse(raw: bytes) -> object:
             f"the file is not UTF-8 text (invalid byte at offset {exc.start})"
         ) from None
     try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        data = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -117,10 +122,23 @@ def parse(raw: bytes) -> object:
         raise ImportFileError(f"the file is not valid JSON: {exc}") from None
     except RecursionError:
         raise ImportFileError(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+    if "\x00" in text or "\\u0000" in text:
+        # PostgreSQL text cannot hold NUL: refuse it here, in words, before anything is written.
+        raise ImportFileError("the file contains a NUL character (\\u0000), which no field accepts")
     if _depth(data) > MAX_DEPTH:
         raise ImportFileError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         raise ImportFileError(f"the file must hold one JSON object, not {_kind(data)}")
+    return data
+
+
+def _no_duplicate_keys(pairs):
+    # JSON lets a key repeat and the last one wins silently: in an import that hides a mistake.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
     return data
 
 

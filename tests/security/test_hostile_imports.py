@@ -1,0 +1,75 @@
+"""Hostile import files: clear errors, nothing written (interfaces.md §3).
+
+tests/operations/test_import.py already covers a file over the size limit, nesting 100,000
+deep, Latin-1 bytes, NaN, a list at the top, duplicate subscription ids and a database refusal
+mid-import. These are the cases it leaves: repeated keys in one object, NUL characters (which
+PostgreSQL text cannot hold), UTF-16, wrong shapes, absurd numbers — each refused in words
+with its JSON path, and nothing imported.
+"""
+
+import json
+
+import pytest
+
+from renewals.accounts.models import Customer
+from renewals.catalog.models import Offering
+from renewals.subscriptions.models import Subscription
+from tests.operations.test_import import EXAMPLE, run_import, write
+
+pytestmark = pytest.mark.django_db
+
+
+def _nothing_imported():
+    return Customer.objects.count() == Offering.objects.count() == Subscription.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b'{"customers": [{"csn": "5100000001", "csn": "5100000002", "name": "x",'
+            b' "country": "FR"}]}',
+            '$: the file is not valid JSON: the key "csn" appears twice in one object',
+        ),
+        (
+            b'{"format": "renewals/v1", "format": "renewals/v1"}',
+            '$: the file is not valid JSON: the key "format" appears twice in one object',
+        ),
+        (
+            b'{"offerings": [{"code": "A\\u0000B", "name": "x"}]}',
+            "$: the file contains a NUL character (\\u0000), which no field accepts",
+        ),
+        (json.dumps(EXAMPLE).encode("utf-16"), "$: the file is not UTF-8 text (invalid byte at offset 0)"),
+        (b"", "$: the file is not valid JSON: Expecting value at line 1, column 1"),
+        (b'{"subscriptions": {"id": "x"}}', "$.subscriptions: must be a list, not an object"),
+        (b'{"subscriptions": [1]}', "$.subscriptions[0]: must be an object, not a number"),
+    ],
+)  # fmt: skip
+def test_a_hostile_file_is_refused_in_words_and_nothing_is_imported(tmp_path, content, expected):
+    code, _out, err = run_import(write(tmp_path, content))
+    assert code == 1
+    assert err.splitlines()[0] == expected
+    assert _nothing_imported()
+
+
+@pytest.mark.parametrize(
+    ("seats", "expected"),
+    [
+        ("1e400", "$.subscriptions[0].seats: must be a whole number of at least 1, not 1E+400"),
+        ("99999999999999999999999999", "$.subscriptions[0].seats: is too large"),
+        ('"3"', '$.subscriptions[0].seats: must be a whole number of at least 1, not "3"'),
+    ],
+)
+def test_absurd_numbers_are_refused_with_their_path(tmp_path, seats, expected):
+    data = json.dumps(EXAMPLE).replace('"seats": 3', f'"seats": {seats}')
+    assert f'"seats": {seats}' in data
+    code, _out, err = run_import(write(tmp_path, data.encode()))
+    assert code == 1
+    assert expected in err.splitlines()
+    assert _nothing_imported()
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    code, _out, err = run_import(write(tmp_path, b"\xef\xbb\xbf" + json.dumps(EXAMPLE).encode()))
+    assert (code, err) == (0, "")
+    assert Subscription.objects.count() == len(EXAMPLE["subscriptions"])
