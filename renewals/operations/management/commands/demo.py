@@ -56,6 +56,10 @@ class Command(BaseCommand):
     def serve(self, addrport):
         if not (os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST")):
             settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+        if not os.environ.get("PORTAL_BASE_URL"):
+            # Links in the demo's emails must lead to the server actually started.
+            host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+            settings.PORTAL_BASE_URL = f"http://{host}"
         try:
             from renewals.lifecycle.scheduler import start_in_process
         except ImportError:
