@@ -24,7 +24,6 @@ _lock = threading.Lock()
 
 def tick(last_run_date=None):
     """Do one round of periodic work; return the business date the daily run last ran for."""
-    close_old_connections()
     today = clock.today()
     try:
         if today != last_run_date:
@@ -34,15 +33,15 @@ def tick(last_run_date=None):
         outbox.deliver_due()
     except Exception:  # keep the thread alive: the next tick retries (both steps are idempotent)
         log.exception("periodic work failed")
-    finally:
-        close_old_connections()
     return last_run_date
 
 
 def _loop(stop: threading.Event, interval: float) -> None:
     last = None
     while not stop.is_set():
+        close_old_connections()  # the thread's own connection: drop it if stale or broken
         last = tick(last)
+        close_old_connections()
         stop.wait(interval)
 
 
