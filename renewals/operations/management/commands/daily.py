@@ -51,6 +51,7 @@ def format_counts(run) -> str:
         "  automatic charges: "
         + (", ".join(f"{n} {status}" for status, n in sorted(charges.items())) or "none due")
     )
+    lines.append(f"  payments reconciled: {counts.get('payments_reconciled', 0)}")
     lines.append(f"  payments expired: {counts.get('payments_expired', 0)}")
     lines.append(f"  invoices overdue: {counts.get('invoices_overdue', 0)}")
     return "\n".join(lines)
