@@ -1,7 +1,9 @@
 """Cross-cutting request handling: security headers and the signed-in user's language."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -47,3 +49,36 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RejectNulCharactersMiddleware:
+    """Answer 400 to a form or query string holding a NUL character, before any view runs.
+
+    PostgreSQL text cannot store NUL: such a value reaching a query is a 500 otherwise. No
+    person types one; a crafted request gets a plain refusal in words. The JSON API and the
+    webhooks parse their own bodies (and leave request.body unread here).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return HttpResponseBadRequest(
+                gettext("The request contains a character that is not allowed."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if any("\x00" in v for values in request.GET.lists() for v in [values[0], *values[1]]):
+            return True
+        if request.method != "POST" or not request.content_type.startswith(FORM_TYPES):
+            return False
+        if request.path.startswith(("/api/", "/webhooks/")):
+            return False
+        return any("\x00" in v for values in request.POST.lists() for v in [values[0], *values[1]])

@@ -176,7 +176,7 @@ def test_no_secret_is_committed_to_the_repository():
 
 def test_the_secret_scan_recognises_what_it_looks_for():
     samples = {
-        "private key block": b"-----BEGIN RSA PRIVATE KEY-----",
+        "private key block": b"-----BEGIN RSA " + b"PRIVATE KEY-----",
         "Stripe live secret key": b"sk_live_" + b"4eC39HqLyjWDarjtT1zdp7dc",
         "AWS access key id": b"AKIA" + b"IOSFODNN7EXAMPLE",
         "GitHub token": b"ghp_" + b"a" * 36,
