@@ -541,3 +541,33 @@ def test_import_with_four_mistakes_prints_four_errors_and_leaves_the_database_un
     ]
     assert "4 errors" in printed and "nothing was imported" in printed
     assert counts() == before
+
+
+def test_a_french_checkout_refuses_a_price_that_changed_since_the_page_was_shown(
+    client, frozen_today, marie, dupont
+):
+    # The form's expected total must not be localised ("6804,00"): it would be unreadable and the
+    # R6 price check silently skipped for French customers.
+    frozen_today(D - timedelta(days=1))
+    _annual_eur("SUB-1005", marie, dupont)
+    client.post("/billing/subscriptions/SUB-1005/renew/")
+    page = client.get("/billing/cart/checkout/5100000001:EUR:online/").content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
+    assert 'name="expected_total" value="6804.00"' in page
+
+    frozen_today(D)  # D passed: the list price applies now (R6)
+    response = client.post(
+        "/billing/cart/checkout/5100000001:EUR:online/",
+        {
+            "idempotency_key": key,
+            "expected_total": "6804.00",
+            "method": "card",
+            "card": "new",
+            "card_number": CARD_OK,
+        },
+    )
+    assert response.status_code == 409
+    assert "Le prix a changé depuis votre consultation." in response.content.decode()
+    assert money_text(money("7560.00", "EUR"), "fr") in response.content.decode()
+    assert (Order.objects.count(), Payment.objects.count()) == (0, 0)
+    assert Subscription.objects.get(pk="SUB-1005").renewal_date == D
