@@ -33,6 +33,14 @@ def payment_label(code):
     return _PAYMENT_METHODS.get(code, code or "")
 
 
+@register.filter
+def failure_text(code):
+    """Return why a payment failed, in words: the checkout's own sentence, not the gateway code."""
+    from renewals.portal.views.cart import decline_text  # views import this library
+
+    return decline_text(code)
+
+
 @register.simple_tag
 def query(params: dict, **changes):
     """Return `?…` for `params` with `changes` applied (None or "" removes a key)."""
