@@ -116,7 +116,7 @@ def test_bulk_add_reports_each_rejection(client, buyer, sub):
         "/billing/cart/add/", {"subscription_ids": ["SUB-1", "SUB-T", "NOPE"]}, follow=True
     )
     html = response.content.decode()
-    assert "1 subscription(s) added to your cart." in html
+    assert "1 subscription added to your cart." in html
     assert "SUB-T: A trial cannot be renewed." in html
     assert "NOPE: subscription not found." in html
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from renewals.accounts.models import Card
@@ -77,7 +78,12 @@ def _add(request, ids: list[str]) -> bool:
     if result.added:
         messages.success(
             request,
-            _("%(count)s subscription(s) added to your cart.") % {"count": len(result.added)},
+            ngettext(
+                "%(count)s subscription added to your cart.",
+                "%(count)s subscriptions added to your cart.",
+                len(result.added),
+            )
+            % {"count": len(result.added)},
         )
     if result.rejected:
         subs = {
