@@ -1,6 +1,7 @@
 """Cross-cutting request handling: security headers and the signed-in user's language."""
 
 from django.conf import settings
+from django.db import DataError
 from django.http import HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext
@@ -55,32 +56,33 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class RejectNulCharactersMiddleware:
-    """Answer 400 to a form or query string holding a NUL character, before any view runs.
+    """Turn the database's refusal of a NUL character into a 400 in words, not a 500.
 
-    PostgreSQL text cannot store NUL: such a value reaching a query is a 500 otherwise. No
-    person types one; a crafted request gets a plain refusal in words. The JSON API and the
-    webhooks parse their own bodies (and leave request.body unread here).
+    PostgreSQL text cannot hold NUL; no person types one. Views that check their input answer
+    for themselves; where a crafted NUL reaches a query, the request gets a plain refusal
+    instead of a server error. Only requests that carry a NUL are concerned: any other error
+    is left alone. The JSON API and the webhooks answer in their own shapes.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._has_nul(request):
-            return HttpResponseBadRequest(
-                gettext("The request contains a character that is not allowed."),
-                content_type="text/plain; charset=utf-8",
-            )
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (DataError, ValueError)) or not self._has_nul(request):
+            return None
+        return HttpResponseBadRequest(
+            gettext("The request contains a character that is not allowed."),
+            content_type="text/plain; charset=utf-8",
+        )
 
     @staticmethod
     def _has_nul(request) -> bool:
-        if request.path.startswith("/api/"):
-            return False  # the API refuses NUL itself, in its JSON error shape (docs/api.md)
-        if any("\x00" in v for values in request.GET.lists() for v in [values[0], *values[1]]):
-            return True
-        if request.method != "POST" or not request.content_type.startswith(FORM_TYPES):
-            return False
         if request.path.startswith(("/api/", "/webhooks/")):
-            return False
-        return any("\x00" in v for values in request.POST.lists() for v in [values[0], *values[1]])
+            return False  # they refuse NUL themselves, in their JSON error shape (docs/api.md)
+        values = [v for _key, vs in request.GET.lists() for v in vs]
+        if request.method == "POST" and request.content_type.startswith(FORM_TYPES):
+            values += [v for _key, vs in request.POST.lists() for v in vs]
+        return any("\x00" in v for v in values)
