@@ -38,7 +38,7 @@ BENCHES = [
         ],
     ),
     (
-        "webhooks", "bench.webhooks", ["--events", "5000"],
+        "webhooks", "bench.webhooks", ["--events", "3000"],
         [("handler", "baseline", "ratio")],
     ),
 ]  # fmt: skip
