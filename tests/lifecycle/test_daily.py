@@ -37,7 +37,9 @@ def test_reminders_of_one_purchaser_on_one_day_share_one_email_listing_them_all(
     assert mine.dedupe_key == f"renewal-reminder:{marie.pk}:2026-05-01"
     assert mine.subject == "Reminder: 3 subscriptions need to be renewed"
     for s in subs:
-        assert s.pk in mine.text and f"/billing/subscriptions/{s.pk}/" in mine.html
+        # interfaces.md §5: renewal emails link to the subscription's renew page.
+        assert f"/billing/subscriptions/{s.pk}/renew/" in mine.text
+        assert f"/billing/subscriptions/{s.pk}/renew/" in mine.html
     assert notices() == {
         **{(s.pk, "renewal-reminder@D-30"): 1 for s in subs},
         (other.pk, "renewal-reminder@D-45"): 1,
