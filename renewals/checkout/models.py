@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from renewals.accounts.models import Customer
@@ -15,6 +17,7 @@ ORDER_STATUSES = [
     ("expired", _("Expired")),
 ]
 OPEN_STATUSES = ("requires_action", "pending_payment")
+TOTAL_TOLERANCE = Value(Decimal("0.0005"))
 HOLDING_STATUSES = ("requires_action", "pending_payment", "paid")
 
 
@@ -86,8 +89,15 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[s for s, _l in ORDER_STATUSES]), name="order_status_known"
             ),
+            # total = subtotal + tax. Amounts carry at most 3 decimals, so a band of ±0.0005 is
+            # equality on PostgreSQL's exact numerics, and it survives SQLite, which adds
+            # decimals as floats (0.17 + 0.01 = 0.18000000000000002).
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax")), name="order_total_is_subtotal_plus_tax"
+                condition=Q(
+                    total__gte=F("subtotal") + F("tax") - TOTAL_TOLERANCE,
+                    total__lte=F("subtotal") + F("tax") + TOTAL_TOLERANCE,
+                ),
+                name="order_total_is_subtotal_plus_tax",
             ),
         ]
 
