@@ -12,7 +12,6 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from hypothesis.internal.conjecture import utils as conjecture_utils
 
 from renewals.api.api import api as ninja_api
 from renewals.api.tokens import create_token
@@ -22,25 +21,6 @@ from tests.factories import (
     UserFactory,
     priced_subscription,
 )
-
-
-def _more(self) -> bool:
-    """The `many.more()` loop hypothesis-jsonschema 0.23 calls, over hypothesis' new iterator.
-
-    Recent hypothesis replaced `while elements.more():` with `with many(...) as e: for _ in e:`;
-    hypothesis-jsonschema (which schemathesis uses for bodies) still calls `more()`.
-    """
-    if self._depth is None:
-        self.__enter__()
-        self._compat_iterator = iter(self)
-    if next(self._compat_iterator, StopIteration) is StopIteration:
-        self.__exit__(None)
-        return False
-    return True
-
-
-if not hasattr(conjecture_utils.many, "more"):
-    conjecture_utils.many.more = _more
 
 # django-ninja writes OpenAPI 3.1 (nullable as anyOf ... null); schemathesis 3 reads it when asked.
 schemathesis.experimental.OPEN_API_3_1.enable()
