@@ -1,14 +1,13 @@
 """Orders: list and detail, with payment instructions and invoice (R7, R9)."""
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.urls import NoReverseMatch, reverse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from renewals.checkout.models import Order, OrderLine
-from renewals.subscriptions.models import Subscription
+from renewals.checkout.models import Order
+from renewals.checkout.orders import orders_visible_to
 
 from .. import schemas
 from ..errors import ApiError
@@ -22,14 +21,6 @@ ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut}
 class OrderQuery(Schema):
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-
-def orders_visible_to(user):
-    """Return the orders renewing at least one subscription `user` may see (R5 scoping)."""
-    visible = Subscription.objects.visible_to(user).values("pk")
-    return Order.objects.filter(
-        Exists(OrderLine.objects.filter(order=OuterRef("pk"), subscription_id__in=visible))
-    )
 
 
 def _with_json_relations(qs):
