@@ -143,10 +143,6 @@ def _locked(order_id) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def _subscription_ids(order: Order) -> list[str]:
-    return list(order.lines.values_list("subscription_id", flat=True))
-
-
 def _remove_cart_lines(order: Order) -> int:
     """Remove the cart lines of the order's subscriptions for the term it pays (R7)."""
     deleted, _detail = CartLine.objects.filter(

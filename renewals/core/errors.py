@@ -20,8 +20,3 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-
-
-class Conflict(DomainError):
-    code = "conflict"
-    status = 409
