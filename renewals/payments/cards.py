@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renewals.accounts.models import Card
-from renewals.core import audit, clock
+from renewals.core import audit
 from renewals.core.errors import DomainError, NotFound
 from renewals.subscriptions.models import Subscription
 
@@ -30,7 +30,7 @@ class AssignResult:
 
 def luhn_valid(number: str) -> bool:
     """Tell whether a string of digits passes the Luhn checksum."""
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # "²" is a digit to isdigit(), not to int()
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -66,7 +66,7 @@ def active_cards(user):
     return Card.objects.filter(user=user, removed__isnull=True).order_by("-created", "-id")
 
 
-def add_card(user, number: str, exp_month, exp_year, *, today: date | None = None) -> Card:
+def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
     """Save a card for `user` from its number and expiry (sandbox gateway only); audited.
 
     Refuses, with a message, a number that fails the Luhn check, a wrong length, an impossible
@@ -78,7 +78,7 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date | None = Non
             code="add_card_in_checkout",
         )
     digits = "".join(ch for ch in str(number) if ch not in " -")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
         raise DomainError(_("Enter the card number: 12 to 19 digits."), code="card_number_invalid")
     if not luhn_valid(digits):
         raise DomainError(
@@ -94,7 +94,6 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date | None = Non
         year += 2000
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         raise DomainError(_("Enter a real expiry month and year."), code="card_expiry_invalid")
-    today = today or clock.today()
     if card_expired(month, year, today=today):
         raise DomainError(_("This card has expired."), code="card_expired")
     token = f"pm_sandbox_{digits}"

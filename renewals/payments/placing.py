@@ -55,7 +55,9 @@ def _parse_payment(payment, *, user) -> dict:
     card_id = payment.get("payment_method_id")
     if card_id not in (None, ""):
         card = Card.objects.filter(
-            pk=int(card_id) if str(card_id).isdigit() else None, user=user, removed__isnull=True
+            pk=int(card_id) if str(card_id).isascii() and str(card_id).isdigit() else None,
+            user=user,
+            removed__isnull=True,
         ).first()
         if card is None:
             raise DomainError("This saved card was not found.", code="card_not_found")

@@ -202,6 +202,15 @@ def test_missing_idempotency_key_is_refused(buyer, cart):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize("card_id", ["\u00b2", "\u0663"])
+def test_a_saved_card_id_of_non_ascii_digits_is_not_found(buyer, cart, card_id):
+    before = _unchanged()
+    with pytest.raises(DomainError) as refused:
+        _place(buyer, payment={"method": "card", "payment_method_id": card_id})
+    assert refused.value.code == "card_not_found"
+    assert _unchanged() == before
+
+
 def test_saved_card_pays(buyer, cart):
     card = CardFactory(user=buyer, token="pm_sandbox_4242424242424242")
     order, _ = _place(buyer, payment={"method": "card", "payment_method_id": str(card.pk)})

@@ -95,6 +95,15 @@ def test_add_card_refuses_bad_input_and_saves_nothing(today, user, number, month
     assert Card.objects.count() == 0
 
 
+@pytest.mark.parametrize("number", ["4242424242424\u00b2", "\u0664" * 16])
+def test_add_card_refuses_non_ascii_digits_and_saves_nothing(today, user, number):
+    with pytest.raises(DomainError) as refused:
+        cards.add_card(user, number, "12", "2030", today=TODAY)
+
+    assert refused.value.code == "card_number_invalid"
+    assert Card.objects.count() == 0
+
+
 def test_a_card_expiring_this_month_is_accepted(today, user):
     assert cards.add_card(user, "4242424242424242", "6", "2026", today=TODAY).exp_month == 6
 
