@@ -86,5 +86,13 @@ class Gateway(Protocol):
     def retrieve_payment(self, reference: str) -> GatewayResult:
         """Ask the gateway what became of a payment (for reconcilers and 3-D Secure returns)."""
 
+    def find_payment(self, idempotency_key: str) -> GatewayResult | None:
+        """Find the payment created with this idempotency key; None if the gateway shows none.
+
+        For the reconciler, which knows a crashed payment only by the key it sent. A gateway whose
+        lookup trails its writes (Stripe's search) sets `find_may_lag = True`: its None means "not
+        found yet", and the reconciler leaves the payment to its deadline instead of failing it.
+        """
+
     def parse_webhook(self, body: bytes, headers: dict) -> WebhookNotice:
         """Verify a webhook's signature and normalise it; raise WebhookSignatureError."""

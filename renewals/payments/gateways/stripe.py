@@ -145,6 +145,7 @@ def _transfer(intent) -> dict:
 
 class StripeGateway:
     name = "stripe"
+    find_may_lag = True  # find_payment searches an index that trails Stripe's writes
 
     def __init__(self, *, api_key=None, webhook_secret=None, http_client=None):
         self.webhook_secret = webhook_secret or settings.STRIPE_WEBHOOK_SECRET
@@ -162,7 +163,8 @@ class StripeGateway:
             "currency": request.amount.currency.code.lower(),
             "confirm": True,
             "description": f"Renewals order {request.reference_hint}",
-            "metadata": {"order": request.reference_hint},
+            # find_payment searches by this key when a crash lost Stripe's answer (R10, R16).
+            "metadata": {"order": request.reference_hint, "idempotency_key": key},
         }
         if request.method == "card":
             customer, method = split_token(request.card_token or "")
@@ -231,6 +233,27 @@ class StripeGateway:
                 reference, params={"expand": ["payment_method"]}
             )
         )
+
+    def find_payment(self, idempotency_key: str) -> GatewayResult | None:
+        """Return the PaymentIntent created with this idempotency key, or None (for the reconciler).
+
+        Searches the `idempotency_key` metadata create_payment stores. Stripe's search index trails
+        its writes (normally by under a minute, up to an hour during outages), so None means "not
+        found yet", not "never created": `find_may_lag` tells the reconciler so.
+        """
+        value = idempotency_key.replace("\\", "\\\\").replace("'", "\\'")
+        found = self.client.v1.payment_intents.search(
+            params={
+                "query": f"metadata['idempotency_key']:'{value}'",
+                "expand": ["data.payment_method"],  # for the saved card, as retrieve_payment
+            }
+        )
+        intents = list(_get(found, "data", default=[]) or [])
+        if not intents:
+            return None
+        # One key makes one intent; should there be more, a charged one is what must be recorded.
+        charged = [i for i in intents if _get(i, "status") == "succeeded"]
+        return result_from_intent((charged or intents)[0])
 
     def parse_webhook(self, body: bytes, headers: dict) -> WebhookNotice:
         """Verify a Stripe webhook with construct_event and normalise it."""
