@@ -17,13 +17,18 @@ FIELDS = (
 
 
 def enabled() -> bool:
-    return os.environ.get("RENEWALS_BENCH_VIEWS") == "1"
+    """Mount the view only when the benchmark asks for it by both of its variables."""
+    return (
+        os.environ.get("RENEWALS_BENCH_VIEWS") == "1"
+        and os.environ.get("RENEWALS_BENCH_USER_ID", "").isdigit()
+    )
 
 
 def subscriptions_baseline(request):
     """Return one page of a user's subscriptions as plain JSON (bench only)."""
     user_id = int(os.environ["RENEWALS_BENCH_USER_ID"])
-    size = min(int(request.GET.get("page_size", "500")), 500)
+    raw = request.GET.get("page_size", "500")
+    size = min(int(raw), 500) if raw.isascii() and raw.isdigit() else 500
     rows = list(
         Subscription.objects.filter(purchaser_id=user_id)
         .order_by("renewal_date", "id")

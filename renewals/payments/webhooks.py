@@ -89,7 +89,7 @@ def apply_notice(notice: WebhookNotice, *, source: str) -> str:
 
 def _respond(gateway_name: str, request) -> JsonResponse:
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+    if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY_BYTES:
         return JsonResponse(
             {"error": {"code": "too_large", "message": "The event body is too large."}}, status=413
         )

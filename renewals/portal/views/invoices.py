@@ -1,21 +1,17 @@
 """Invoice PDFs at /billing/invoices/<number>.pdf, for users who may see the order (R17)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.urls import path
 
 from renewals.billing.models import Invoice
 from renewals.billing.pdf import render_invoice_pdf
+from renewals.checkout.orders import orders_visible_to
 
 
 def visible_invoices(user):
-    """Return the invoices `user` may see: orders they placed or pay for, or of customers they administer."""
-    return Invoice.objects.filter(
-        Q(order__placed_by_id=user.pk)
-        | Q(order__lines__subscription__purchaser_id=user.pk)
-        | Q(customer_id__in=user.memberships.filter(role="admin").values("customer_id"))
-    ).distinct()
+    """Return the invoices `user` may see: those of the orders the user may see (one rule)."""
+    return Invoice.objects.filter(order__in=orders_visible_to(user))
 
 
 @login_required
