@@ -3,6 +3,7 @@
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from renewals.checkout.models import OPEN_STATUSES, OrderLine
 from renewals.core.formatting import long_date
 
 
@@ -45,3 +46,28 @@ def reason_text(code: str, sub, *, window_opens=None, pending_order: str = "") -
         "not_found": _("Subscription not found."),
     }
     return fixed.get(code, code)
+
+
+def pending_order_number(sub) -> str:
+    """Return the number of the open order holding the subscription's next term, if any (R5)."""
+    line = (
+        OrderLine.objects.filter(
+            subscription=sub,
+            term_start=sub.renewal_date,
+            holds_term=True,
+            order__status__in=OPEN_STATUSES,
+        )
+        .select_related("order")
+        .first()
+    )
+    return line.order.number if line else ""
+
+
+def offer_reasons(sub, offer) -> tuple[list[str], str]:
+    """Return every reason of a renewal offer (R5) as sentences, and the pending order's number."""
+    pending = pending_order_number(sub) if "payment_pending" in offer.reasons else ""
+    sentences = [
+        reason_text(code, sub, window_opens=offer.eligibility.window_opens, pending_order=pending)
+        for code in offer.reasons
+    ]
+    return sentences, pending

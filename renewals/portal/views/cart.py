@@ -23,8 +23,8 @@ from renewals.core.errors import DomainError
 from renewals.core.formatting import money_text
 from renewals.core.money import MoneyError, money
 from renewals.payments.placing import place_order
-from renewals.portal.reasons import reason_text
-from renewals.portal.views.subscriptions import pending_order_number, visible_subscription
+from renewals.portal.reasons import offer_reasons, reason_text
+from renewals.portal.views.subscriptions import visible_subscription
 from renewals.subscriptions.models import Subscription
 
 # Where the 3-D Secure challenge sends the customer back; place_order fills in the number.
@@ -107,11 +107,7 @@ def renew(request, sub_id):
         return redirect("portal:renew", sub_id=sub.pk)
     today = clock.today()
     offer = renewal_offers([sub], user=request.user, today=today)[sub.pk]
-    pending = pending_order_number(sub) if "payment_pending" in offer.reasons else ""
-    reasons = [
-        reason_text(code, sub, window_opens=offer.eligibility.window_opens, pending_order=pending)
-        for code in offer.reasons
-    ]
+    reasons, pending = offer_reasons(sub, offer)
     return render(
         request,
         "portal/renew.html",

@@ -9,12 +9,11 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renewals.checkout.models import OPEN_STATUSES, OrderLine
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.portal.filters import active_filters, apply_filters, parse_filters
-from renewals.portal.reasons import reason_text
+from renewals.portal.reasons import offer_reasons, reason_text
 from renewals.subscriptions.models import Subscription
 from renewals.subscriptions.rules import stage_dates
 
@@ -77,32 +76,13 @@ def visible_subscription(user, sub_id: str) -> Subscription:
         raise Http404 from None
 
 
-def pending_order_number(sub: Subscription) -> str:
-    """Return the number of the open order holding the subscription's next term, if any (R5)."""
-    line = (
-        OrderLine.objects.filter(
-            subscription=sub,
-            term_start=sub.renewal_date,
-            holds_term=True,
-            order__status__in=OPEN_STATUSES,
-        )
-        .select_related("order")
-        .first()
-    )
-    return line.order.number if line else ""
-
-
 @login_required
 def subscription_detail(request, sub_id):
     """Show one subscription: facts, term history, renewal options or reasons, auto-renew (R17)."""
     today = clock.today()
     sub = visible_subscription(request.user, sub_id)
     offer = renewal_offers([sub], user=request.user, today=today)[sub.pk]
-    pending = pending_order_number(sub) if "payment_pending" in offer.reasons else ""
-    reasons = [
-        reason_text(code, sub, window_opens=offer.eligibility.window_opens, pending_order=pending)
-        for code in offer.reasons
-    ]
+    reasons, pending = offer_reasons(sub, offer)
     return render(
         request,
         "portal/subscription_detail.html",
