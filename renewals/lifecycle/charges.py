@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from renewals.checkout.offers import renewal_offers
-from renewals.checkout.orders import create_order
+from renewals.checkout.orders import create_order, order_failed
 from renewals.core import audit
 from renewals.core.errors import DomainError
 from renewals.core.money import money
@@ -83,8 +83,6 @@ def charge(sub: Subscription, attempt: ChargeAttempt, *, today: date) -> ChargeA
         )
     except DomainError as exc:  # e.g. the saved card was removed: the order cannot be paid
         log.warning("automatic charge of %s refused: %s", sub.pk, exc.message)
-        from renewals.checkout.orders import order_failed
-
         order_failed(order.pk, failure_code=exc.code)
     return settle(attempt)
 

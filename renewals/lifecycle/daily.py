@@ -19,8 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from renewals.billing import actions as billing
 from renewals.checkout.offers import active_prices, offer_for
 from renewals.notifications.outbox import queue_emails
+from renewals.payments import actions as payments
+from renewals.payments import reconcile
 from renewals.subscriptions.models import Subscription
 
 from . import charges, schedule
@@ -95,20 +98,13 @@ def chunk_ids(rows, size: int = CHUNK_SIZE) -> list[list[str]]:
 
 def settle_deadlines(today: date) -> dict:
     """Expire overdue konbini / transfer payments and mark overdue invoices (R9)."""
-    from django.utils import timezone
-
-    from renewals.billing import actions as billing
-    from renewals.payments import actions as payments
-    from renewals.payments import reconcile
-
     counts = {}
     # Payments a crash left without their gateway's answer first (R4, R10): a charged one must
     # be fulfilled, not failed by the deadline expiry below.
     stuck = reconcile.reconcile_stuck_payments(created_before=timezone.now() - reconcile.GRACE)
     counts["payments_reconciled"] = reconcile.reconciled_count(stuck)
     counts["payments_expired"] = payments.expire_overdue_payments(today)
-    mark_overdue = getattr(billing, "mark_overdue_invoices", None)
-    counts["invoices_overdue"] = mark_overdue(today) if mark_overdue else 0
+    counts["invoices_overdue"] = billing.mark_overdue_invoices(today)
     return counts
 
 
