@@ -8,7 +8,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from renewals.checkout.pricing import REVERSE_CHARGE_NOTE
+from renewals.checkout.pricing import REVERSE_CHARGE_NOTE, tax_percent
 from renewals.core.money import format_money, money
 
 from .models import Invoice
@@ -83,7 +83,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         text(150 * mm, line["seats"])
         text(165 * mm, fmt(line["amount"]))
     y -= 10 * mm
-    rate = f"{invoice.tax_rate * 100:.2f}".rstrip("0").rstrip(".")
+    rate = tax_percent(invoice.tax_rate)
     for label, amount, bold in (
         ("Subtotal", invoice.subtotal, False),
         (f"Tax ({rate} %)", invoice.tax, False),

@@ -17,7 +17,7 @@ from renewals.subscriptions.models import Subscription
 from .grouping import group_by, group_key
 from .models import CartLine
 from .offers import Offer, renewal_offers
-from .pricing import order_totals, payment_methods_for_group, tax_decision
+from .pricing import order_totals, payment_methods_for_group, tax_decision, tax_percent
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class CartGroup:
     @property
     def tax_percent(self) -> str:
         """The tax rate as people write it: 20, 10, 8.5."""
-        return f"{self.tax_rate * 100:.2f}".rstrip("0").rstrip(".")
+        return tax_percent(self.tax_rate)
 
 
 def invoice_customers(customer_ids) -> set[int]:

@@ -7,7 +7,7 @@ from renewals.core.formatting import long_date
 from renewals.core.money import format_money, money
 from renewals.notifications.outbox import queue_email
 
-from .pricing import REVERSE_CHARGE_NOTE
+from .pricing import REVERSE_CHARGE_NOTE, tax_percent
 
 # Marked here so that the legal note of pricing.REVERSE_CHARGE_NOTE is translated (R6).
 gettext_noop(
@@ -60,7 +60,7 @@ def order_email_context(order, lines, language: str) -> dict:
             ],
             "subtotal": fmt(order.subtotal),
             "tax": fmt(order.tax),
-            "tax_rate": f"{order.tax_rate * 100:.2f}".rstrip("0").rstrip(".") + " %",
+            "tax_rate": tax_percent(order.tax_rate) + " %",
             "total": fmt(order.total),
             "reverse_charge_note": reverse_charge_note() if order.reverse_charge else "",
             "order_path": f"/billing/orders/{order.number}/",

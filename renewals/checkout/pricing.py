@@ -45,6 +45,11 @@ def tax_decision(
     return TaxDecision(rate=rates.get(customer_country, Decimal(0)), reverse_charge=False)
 
 
+def tax_percent(rate: Decimal) -> str:
+    """Write a tax rate as people read it: 0.2 → "20", 0.085 → "8.5", 0 → "0"."""
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".")
+
+
 @dataclass(frozen=True)
 class Totals:
     subtotal: Money

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from renewals.checkout.emails import reverse_charge_note
 from renewals.checkout.orders import order_money, orders_visible_to
+from renewals.checkout.pricing import tax_percent
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.payments.actions import complete_action
@@ -118,7 +119,7 @@ def order_detail(request, number):
             "subtotal": subtotal,
             "tax": tax,
             "total": total,
-            "tax_percent": f"{order.tax_rate * 100:.2f}".rstrip("0").rstrip("."),
+            "tax_percent": tax_percent(order.tax_rate),
             "payment": payment,
             "invoice": _related(order, "invoice"),
             "decline": decline_text(order.failure_code) if order.status == "failed" else "",
