@@ -22,7 +22,13 @@ def subscription_line(sub, *, amount=None) -> dict:
 
 
 def digest_keys(groups: list[tuple[str, int, list[str]]], today: date) -> list[str]:
-    """Return the dedupe keys of many digests (kind, purchaser id, ids) with one query."""
+    """Return the dedupe keys of many digests (kind, purchaser id, ids) with one query.
+
+    A digest's key is `<kind>:<purchaser id>:<date>`. The rare second digest of the same kind on
+    the same day (something fell due after a run already sent one, e.g. a re-run after a
+    change) gets a suffix naming its subscriptions, so it is neither lost nor merged into the
+    first.
+    """
     bases = [f"{kind}:{purchaser_id}:{today.isoformat()}" for kind, purchaser_id, _ids in groups]
     taken = set(Email.objects.filter(dedupe_key__in=bases).values_list("dedupe_key", flat=True))
     return [
@@ -52,21 +58,8 @@ def digest_spec(kind: str, *, purchaser, today: date, lines: list[dict], key: st
     }
 
 
-def digest_key(kind: str, purchaser_id: int, today: date, ids: list[str]) -> str:
-    """Return the outbox dedupe key of a digest: `<kind>:<purchaser id>:<date>`.
-
-    The rare second digest of the same kind on the same day (something fell due after a run
-    already sent one, e.g. a re-run after a change) gets a suffix naming its subscriptions, so
-    it is neither lost nor merged into the first.
-    """
-    base = f"{kind}:{purchaser_id}:{today.isoformat()}"
-    if not Email.objects.filter(dedupe_key=base).exists():
-        return base
-    return f"{base}:{_ids_digest(ids)}"
-
-
 def queue_digest(kind: str, *, purchaser, today: date, lines: list[dict], extra=None) -> Email:
     """Queue one digest email listing `lines` to the purchaser, in their language (R13)."""
-    key = digest_key(kind, purchaser.pk, today, [line["id"] for line in lines])
+    [key] = digest_keys([(kind, purchaser.pk, [line["id"] for line in lines])], today)
     spec = digest_spec(kind, purchaser=purchaser, today=today, lines=lines, key=key, extra=extra)
     return queue_email(**spec)
