@@ -30,6 +30,25 @@ def render_email(kind: str, language: str, context: dict) -> tuple[str, str, str
     return " ".join(subject.split()), text, html
 
 
+def _new_email(
+    *, kind: str, to: str, language: str, context: dict, dedupe_key: str, headers=None
+) -> Email:
+    """Render an email kind in a language into an unsaved outbox row."""
+    subject, text, html = render_email(kind, language, context)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
+    return Email(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=to,
+        language=language,
+        subject=subject,
+        text=text,
+        html=html,
+        headers={"X-Renewals-Event": kind, **(headers or {})},
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+    )
+
+
 def queue_email(
     *, kind: str, to: str, language: str, context: dict, dedupe_key: str, headers=None
 ) -> Email:
@@ -37,22 +56,17 @@ def queue_email(
     existing = Email.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
         return existing
-    subject, text, html = render_email(kind, language, context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
-    all_headers = {"X-Renewals-Event": kind, **(headers or {})}
+    email = _new_email(
+        kind=kind,
+        to=to,
+        language=language,
+        context=context,
+        dedupe_key=dedupe_key,
+        headers=headers,
+    )
     try:
         with transaction.atomic():
-            email = Email.objects.create(
-                kind=kind,
-                dedupe_key=dedupe_key,
-                to=to,
-                language=language,
-                subject=subject,
-                text=text,
-                html=html,
-                headers=all_headers,
-                message_id=f"<{uuid.uuid4().hex}@{domain}>",
-            )
+            email.save(force_insert=True)
     except IntegrityError:
         return Email.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(lambda: _enqueue_delivery(email.pk))
@@ -69,25 +83,7 @@ def queue_emails(specs: list[dict]) -> list[Email]:
         return []
     keys = [spec["dedupe_key"] for spec in specs]
     existing = {e.dedupe_key: e for e in Email.objects.filter(dedupe_key__in=keys)}
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
-    new = []
-    for spec in specs:
-        if spec["dedupe_key"] in existing:
-            continue
-        subject, text, html = render_email(spec["kind"], spec["language"], spec["context"])
-        new.append(
-            Email(
-                kind=spec["kind"],
-                dedupe_key=spec["dedupe_key"],
-                to=spec["to"],
-                language=spec["language"],
-                subject=subject,
-                text=text,
-                html=html,
-                headers={"X-Renewals-Event": spec["kind"], **(spec.get("headers") or {})},
-                message_id=f"<{uuid.uuid4().hex}@{domain}>",
-            )
-        )
+    new = [_new_email(**spec) for spec in specs if spec["dedupe_key"] not in existing]
     try:
         with transaction.atomic():
             created = Email.objects.bulk_create(new)
