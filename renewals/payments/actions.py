@@ -28,6 +28,7 @@ from renewals.subscriptions import rules as subscription_rules
 from renewals.subscriptions.models import Subscription
 
 from . import rules
+from .cards import active_cards
 from .gateways import get_gateway
 from .gateways.base import GatewayResult, PaymentRequest
 from .models import Payment
@@ -141,10 +142,7 @@ def invoice_allowed(order: Order) -> bool:
 
 def _card_token(card_token, card_id, *, user, order) -> str:
     if card_id not in (None, ""):
-        owner = user or _purchaser(order)
-        card = Card.objects.filter(
-            pk=_int_or_none(card_id), user=owner, removed__isnull=True
-        ).first()
+        card = saved_card(user or _purchaser(order), card_id)
         if card is None:
             raise DomainError("This saved card was not found.", code="card_not_found")
         return card.token
@@ -153,11 +151,12 @@ def _card_token(card_token, card_id, *, user, order) -> str:
     return card_token
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+def saved_card(user, card_id) -> Card | None:
+    """Return the user's saved, not removed card of this id, or None (ids are ASCII digits)."""
+    text = str(card_id)
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit(), not to int()
         return None
+    return active_cards(user).filter(pk=int(text)).first()
 
 
 def _deadline(order: Order, method: str, today: date) -> date | None:

@@ -13,7 +13,6 @@ from datetime import date
 
 from django.db import transaction
 
-from renewals.accounts.models import Card
 from renewals.checkout.actions import refresh_cart_lines
 from renewals.checkout.cart import cart_items, invoice_customers
 from renewals.checkout.grouping import parse_group_key
@@ -24,10 +23,9 @@ from renewals.core.errors import DomainError, NotFound
 from renewals.core.money import Money, money_json
 from renewals.subscriptions.models import Subscription
 
-from .actions import start_payment
+from .actions import METHODS, saved_card, start_payment
 from .models import Payment
 
-METHODS = ("card", "konbini", "bank_transfer", "invoice")
 CARD_NUMBER = re.compile(r"^[0-9]{12,19}$")
 
 
@@ -54,11 +52,7 @@ def _parse_payment(payment, *, user) -> dict:
         return {"method": method}
     card_id = payment.get("payment_method_id")
     if card_id not in (None, ""):
-        card = Card.objects.filter(
-            pk=int(card_id) if str(card_id).isascii() and str(card_id).isdigit() else None,
-            user=user,
-            removed__isnull=True,
-        ).first()
+        card = saved_card(user, card_id)
         if card is None:
             raise DomainError("This saved card was not found.", code="card_not_found")
         return {"method": "card", "card_id": card.pk}
