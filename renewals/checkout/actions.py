@@ -28,6 +28,10 @@ def _possible_id(value: str) -> bool:
     return 0 < len(value) <= Subscription._meta.pk.max_length and "\x00" not in value
 
 
+# The cart line fields `_snapshot` writes: what the user was shown (R6).
+SNAPSHOT_FIELDS = ["seats", "unit_price", "currency", "price_kind", "term_start", "term_end"]
+
+
 def _snapshot(line: CartLine, offer: Offer) -> CartLine:
     """Copy what the user is shown now into the cart line (R6: the price seen is the price paid)."""
     sub = offer.subscription
@@ -93,9 +97,7 @@ def add_to_cart(*, user, subscription_ids: list[str], today: date) -> AddResult:
     if new_lines:
         CartLine.objects.bulk_create(new_lines)
     if refreshed:
-        CartLine.objects.bulk_update(
-            refreshed, ["seats", "unit_price", "currency", "price_kind", "term_start", "term_end"]
-        )
+        CartLine.objects.bulk_update(refreshed, SNAPSHOT_FIELDS)
     if result.added:
         audit.record(user, action="cart_added", actor=user, subscriptions=result.added)
     return result
@@ -108,9 +110,7 @@ def refresh_cart_lines(*, user, offers: list[Offer]) -> int:
     lines = list(CartLine.objects.filter(user=user, subscription_id__in=by_id))
     for line in lines:
         _snapshot(line, by_id[line.subscription_id])
-    CartLine.objects.bulk_update(
-        lines, ["seats", "unit_price", "currency", "price_kind", "term_start", "term_end"]
-    )
+    CartLine.objects.bulk_update(lines, SNAPSHOT_FIELDS)
     return len(lines)
 
 
