@@ -17,6 +17,7 @@ from django.db import transaction
 from renewals.accounts.models import Card
 from renewals.billing import actions as billing
 from renewals.checkout import orders
+from renewals.checkout.cart import invoice_customers
 from renewals.checkout.models import Order
 from renewals.checkout.pricing import KONBINI_MAX, KONBINI_MIN
 from renewals.core import audit
@@ -133,10 +134,8 @@ def _check_method(order: Order, method: str) -> None:
 
 def invoice_allowed(order: Order) -> bool:
     """Tell whether an order's customer may pay on invoice (R9)."""
-    return order.purchase_method == "invoice" or (
-        Subscription.objects.filter(
-            customer_id=order.customer_id, payment_method="invoice"
-        ).exists()
+    return order.purchase_method == "invoice" or order.customer_id in invoice_customers(
+        [order.customer_id]
     )
 
 
