@@ -26,6 +26,11 @@ PAYMENT_METHOD_LABELS = {
 }
 
 
+def order_path(number: str) -> str:
+    """Return the portal path of an order's page (interfaces.md stable URLs)."""
+    return f"/billing/orders/{number}/"
+
+
 def reverse_charge_note() -> str:
     """Return the reverse-charge legal note in the active language (R6)."""
     return gettext(REVERSE_CHARGE_NOTE)
@@ -63,7 +68,7 @@ def order_email_context(order, lines, language: str) -> dict:
             "tax_rate": tax_percent(order.tax_rate) + " %",
             "total": fmt(order.total),
             "reverse_charge_note": reverse_charge_note() if order.reverse_charge else "",
-            "order_path": f"/billing/orders/{order.number}/",
+            "order_path": order_path(order.number),
         }
 
 

@@ -18,6 +18,7 @@ from renewals.accounts.models import Card
 from renewals.billing import actions as billing
 from renewals.checkout import orders
 from renewals.checkout.cart import invoice_customers
+from renewals.checkout.emails import order_path
 from renewals.checkout.models import Order
 from renewals.checkout.pricing import KONBINI_MAX, KONBINI_MIN
 from renewals.core import audit
@@ -484,7 +485,7 @@ def _email(payment: Payment, kind: str) -> None:
         "instructions": payment.instructions or {},
         "expires_on": long_date(payment.expires_on, language) if payment.expires_on else "",
         "subscription_ids": ids,
-        "order_path": f"/billing/orders/{order.number}/",
+        "order_path": order_path(order.number),
     }
     queue_email(
         kind=kind,
