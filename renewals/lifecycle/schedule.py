@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from renewals.subscriptions import rules
-from renewals.subscriptions.periods import grace_days
 
 RENEWAL_AVAILABLE = "renewal-available"
 RENEWAL_REMINDER = "renewal-reminder"
@@ -26,6 +25,13 @@ NOTICE_KINDS = (
     SUBSCRIPTION_SUSPENDED,
     SUBSCRIPTION_CANCELLED,
 )
+
+# R14: the notice sent on the first day of each stage after active (R2).
+STAGE_NOTICES = {
+    rules.EXPIRED: SUBSCRIPTION_EXPIRED,
+    rules.SUSPENDED: SUBSCRIPTION_SUSPENDED,
+    rules.CANCELLED: SUBSCRIPTION_CANCELLED,
+}
 
 # R14: notices counted back from the renewal date D (days before D).
 AVAILABLE_DAYS_BEFORE = 90
@@ -106,25 +112,9 @@ def notice_steps(f: Facts) -> list[Step]:
                 steps.append(
                     Step(d - timedelta(days=days), f"{RENEWAL_REMINDER}@D-{days}", RENEWAL_REMINDER)
                 )
-    if f.trial:
-        # R2: a trial is cancelled on D; there is no expired or suspended stage.
-        steps.append(Step(lapse, SUBSCRIPTION_CANCELLED, SUBSCRIPTION_CANCELLED))
-    else:
-        steps.append(Step(lapse, SUBSCRIPTION_EXPIRED, SUBSCRIPTION_EXPIRED))
-        steps.append(
-            Step(
-                lapse + timedelta(days=rules.SUSPENSION_AFTER_DAYS),
-                SUBSCRIPTION_SUSPENDED,
-                SUBSCRIPTION_SUSPENDED,
-            )
-        )
-        steps.append(
-            Step(
-                lapse + timedelta(days=grace_days(f.term)),
-                SUBSCRIPTION_CANCELLED,
-                SUBSCRIPTION_CANCELLED,
-            )
-        )
+    # R2: the stage notices fall on the first day of each stage (a trial is cancelled on D).
+    for stage, day in rules.stage_dates(lapse, f.term, trial=f.trial).items():
+        steps.append(Step(day, STAGE_NOTICES[stage], STAGE_NOTICES[stage]))
     return sorted(steps)
 
 
