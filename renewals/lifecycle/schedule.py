@@ -9,7 +9,7 @@ catches up: only the latest step that fell due in the window is sent (R14), once
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from renewals.subscriptions import rules
+from renewals.subscriptions import periods, rules
 
 RENEWAL_AVAILABLE = "renewal-available"
 RENEWAL_REMINDER = "renewal-reminder"
@@ -40,9 +40,10 @@ UPCOMING_DAYS_BEFORE = 30
 # The offsets (days before D) whose dates the daily run must look at, largest first.
 DAYS_BEFORE_D = (AVAILABLE_DAYS_BEFORE, *REMINDER_DAYS_BEFORE)
 # Stage notices are counted from the lapse date (D, or an overdue invoice's due date, R2).
-DAYS_AFTER_LAPSE = (0, rules.SUSPENSION_AFTER_DAYS, 30, 45)
+GRACES = sorted({periods.grace_days(term) for term in periods.TERM_MONTHS})
+DAYS_AFTER_LAPSE = (0, rules.SUSPENSION_AFTER_DAYS, *GRACES)
 # How far after the lapse date an automatic charge can still be due: until cancellation (R12).
-LONGEST_GRACE = 45
+LONGEST_GRACE = GRACES[-1]
 
 
 @dataclass(frozen=True)
