@@ -20,7 +20,7 @@ from renewals.checkout import orders
 from renewals.checkout.cart import invoice_customers
 from renewals.checkout.emails import order_path
 from renewals.checkout.models import Order
-from renewals.checkout.pricing import KONBINI_MAX, KONBINI_MIN
+from renewals.checkout.pricing import payment_methods_for_group
 from renewals.core import audit
 from renewals.core.errors import DomainError, NotFound
 from renewals.core.formatting import long_date
@@ -113,24 +113,25 @@ def start_payment(
 
 
 def _check_method(order: Order, method: str) -> None:
+    """Refuse a method the order may not use, deciding with the cart's own rule (R9)."""
     if method not in METHODS:
         raise DomainError(f"Unknown payment method {method!r}.", code="invalid_payment_method")
-    total = Decimal(order.total)
+    allowed = payment_methods_for_group(
+        currency=order.currency,
+        purchase_method=order.purchase_method,
+        total=money(order.total, order.currency),
+        # Only an invoice needs the customer lookup; keep it off the card path.
+        invoice_customer=method == "invoice" and invoice_allowed(order),
+    )
+    if method in allowed:
+        return
     if method in ("konbini", "bank_transfer") and order.currency != "JPY":
-        raise DomainError(
-            "Konbini and bank transfer payments are available in Japanese yen only.",
-            code="method_not_allowed",
-        )
-    if method == "konbini" and not KONBINI_MIN <= total <= KONBINI_MAX:
-        raise DomainError(
-            "Konbini payments must be between ¥120 and ¥300,000 per order.",
-            code="method_not_allowed",
-        )
-    if method == "invoice" and not invoice_allowed(order):
-        raise DomainError(
-            "Paying by invoice is only available to customers who already pay by invoice.",
-            code="method_not_allowed",
-        )
+        message = "Konbini and bank transfer payments are available in Japanese yen only."
+    elif method == "konbini":
+        message = "Konbini payments must be between ¥120 and ¥300,000 per order."
+    else:
+        message = "Paying by invoice is only available to customers who already pay by invoice."
+    raise DomainError(message, code="method_not_allowed")
 
 
 def invoice_allowed(order: Order) -> bool:
