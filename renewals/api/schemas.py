@@ -341,7 +341,15 @@ ORDER_EXAMPLE = {
 class OrderOut(Schema):
     model_config = _example(ORDER_EXAMPLE)
     number: str
-    status: Literal["paid", "pending_payment", "requires_action", "failed", "expired"]
+    status: Literal[
+        "paid",
+        "pending_payment",
+        "requires_action",
+        "failed",
+        "expired",
+        "payment_after_release",
+        "refunded",
+    ]
     csn: str
     currency: str
     purchase_method: str

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from renewals.checkout.emails import order_email_context
 from renewals.checkout.models import Order
@@ -17,6 +16,7 @@ from renewals.core import audit
 from renewals.core.formatting import long_date
 from renewals.core.money import format_money, money
 from renewals.notifications.outbox import queue_email
+from renewals.subscriptions.actions import restore_lapse_dates
 from renewals.subscriptions.models import Subscription
 
 from .models import Invoice
@@ -136,18 +136,17 @@ def invoice_paid(invoice: Invoice, *, actor, today: date) -> bool:
         .only("lines")
     ):
         blocked.update(line["subscription_id"] for line in other.lines)
-    restored = (
-        Subscription.objects.filter(pk__in=sub_ids)
-        .exclude(pk__in=blocked)
-        .exclude(lapse_date=F("renewal_date"))
-        .update(lapse_date=F("renewal_date"))
+    # R2, R19: through the subscriptions' door, which never restores a cancelled subscription.
+    restored, refused = restore_lapse_dates(
+        [s for s in sub_ids if s not in blocked], today=today, actor=actor, invoice=invoice.number
     )
     audit.record(
         invoice,
         action="invoice_paid",
         actor=actor,
         label="" if actor else "system",
-        subscriptions_restored=restored,
+        subscriptions_restored=len(restored),
+        subscriptions_left_cancelled=refused,
     )
     return True
 

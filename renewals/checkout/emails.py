@@ -105,3 +105,53 @@ def queue_order_emails(order, lines) -> list:
             )
         )
     return queued
+
+
+# R19: why money kept on an order renewed nothing, in words for the customer.
+KEPT_REASONS = {
+    "cancelled": gettext_noop(
+        "The subscription was already cancelled on the day the payment was recorded, and a "
+        "cancelled subscription can never be renewed."
+    ),
+    "already_renewed": gettext_noop(
+        "The term this payment was for had already been renewed, so it cannot be paid twice."
+    ),
+    "not_next_term": gettext_noop(
+        "The renewal date of the subscription changed since the order was placed, so the term "
+        "this payment was for is no longer the next one."
+    ),
+    "trial": gettext_noop("A trial subscription cannot be renewed."),
+    "released": gettext_noop(
+        "The payment arrived after the order had expired or failed, when its renewal had "
+        "already been released."
+    ),
+    "missing": gettext_noop("A subscription of this order no longer exists."),
+}
+
+
+def queue_payment_kept_email(order, *, reason: str, today) -> object | None:
+    """Tell the purchaser that their payment renewed nothing and will be refunded (R19).
+
+    One per order (dedupe key `payment-not-applied:<number>`), in the purchaser's language.
+    """
+    lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
+    user = order.placed_by or (lines[0].subscription.purchaser if lines else None)
+    if user is None:
+        return None
+    language = user.language or "en"
+    context = order_email_context(order, lines, language)
+    with translation.override(language):
+        context["reason"] = gettext(KEPT_REASONS.get(reason, KEPT_REASONS["released"]))
+    context["recorded_on"] = long_date(today, language)
+    context["subscription_ids"] = [line.subscription_id for line in lines]
+    return queue_email(
+        kind="payment-not-applied",
+        to=user.email,
+        language=language,
+        context=context,
+        dedupe_key=f"payment-not-applied:{order.number}",
+        headers={
+            "X-Renewals-Order": order.number,
+            "X-Renewals-Subscriptions": ",".join(context["subscription_ids"]),
+        },
+    )

@@ -15,8 +15,13 @@ ORDER_STATUSES = [
     ("paid", _("Paid")),
     ("failed", _("Failed")),
     ("expired", _("Expired")),
+    # R19: money arrived that could not renew (cancelled, already renewed, order released):
+    # kept on the order for staff to refund, then `refunded`.
+    ("payment_after_release", _("Payment received, not applied: to be refunded")),
+    ("refunded", _("Refunded")),
 ]
 OPEN_STATUSES = ("requires_action", "pending_payment")
+KEPT_STATUSES = ("payment_after_release",)
 TOTAL_TOLERANCE = Value(Decimal("0.0005"))
 HOLDING_STATUSES = ("requires_action", "pending_payment", "paid")
 
@@ -54,7 +59,7 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     purchase_method = models.CharField(max_length=10, choices=PURCHASE_METHODS)
     payment_method = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=ORDER_STATUSES)
+    status = models.CharField(max_length=24, choices=ORDER_STATUSES)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -85,6 +90,13 @@ class Order(models.Model):
                 fields=["placed_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="one_order_per_idempotency_key",
+            ),
+            # NULLs are distinct in a unique index: the constraint above never held for the
+            # automatic orders of the daily run (placed_by NULL, R12). This one does.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(placed_by__isnull=True) & ~Q(idempotency_key=""),
+                name="one_automatic_order_per_idempotency_key",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s for s, _l in ORDER_STATUSES]), name="order_status_known"

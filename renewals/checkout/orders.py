@@ -17,11 +17,11 @@ from renewals.catalog.models import TaxRate
 from renewals.core import audit
 from renewals.core.errors import DomainError
 from renewals.core.money import money
-from renewals.subscriptions.actions import renew_subscriptions
+from renewals.subscriptions.actions import RenewalRefused, renew_subscriptions
 from renewals.subscriptions.models import Subscription
 
 from . import emails
-from .models import OPEN_STATUSES, CartLine, Order, OrderLine
+from .models import KEPT_STATUSES, OPEN_STATUSES, CartLine, Order, OrderLine
 from .numbering import next_order_number
 from .offers import Offer
 from .pricing import order_totals, tax_decision
@@ -152,12 +152,16 @@ def _remove_cart_lines(order: Order) -> int:
 
 
 @transaction.atomic
-def order_paid(order_id, *, actor_label: str = "system") -> bool:
+def order_paid(order_id, *, today: date, actor_label: str = "system") -> bool:
     """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
 
-    Removes the renewed subscriptions from carts and queues one `order-confirmation` (or, for an
-    automatic order, `auto-renewal-receipt`) per purchaser after commit. A payment reported for
-    an order that already failed or expired changes nothing here (audited; payments refunds it).
+    `today` is the business day the money is recorded on: the renewal door
+    (`subscriptions.actions.renew_subscriptions`) refuses what R3/R19 forbid on that day. Removes
+    the renewed subscriptions from carts and queues one `order-confirmation` (or, for an
+    automatic order, `auto-renewal-receipt`) per purchaser after commit. Money the door refuses,
+    or reported for an order that already failed or expired, renews nothing: the order keeps it
+    as `payment_after_release` for staff to refund (see `keep_payment`). Returns whether the
+    order became paid.
     """
     order = _locked(order_id)
     if order.status == "paid":
@@ -165,7 +169,7 @@ def order_paid(order_id, *, actor_label: str = "system") -> bool:
     if order.status not in OPEN_STATUSES:
         # Its terms were released and may be renewed by another order since: money that
         # arrives now is refunded by staff (payments), never used to renew (R4).
-        audit.record(order, action="payment_after_release", label=actor_label)
+        _keep(order, reason="released", actor_label=actor_label, today=today)
         return False
     # Lock the cart lines before renew_subscriptions locks the subscriptions: the order that
     # place_order takes. The other order deadlocked a tab checking out the same group while
@@ -178,12 +182,23 @@ def order_paid(order_id, *, actor_label: str = "system") -> bool:
         .values_list("pk")
     )
     lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
-    renew_subscriptions(
-        [(line.subscription_id, line.term_start) for line in lines],
-        order_number=order.number,
-        source="auto_renewal" if order.automatic else "order",
-        actor=order.placed_by,
-    )
+    try:
+        renew_subscriptions(
+            [(line.subscription_id, line.term_start) for line in lines],
+            today=today,
+            order_number=order.number,
+            source="auto_renewal" if order.automatic else "order",
+            actor=order.placed_by,
+        )
+    except RenewalRefused as refused:
+        _keep(
+            order,
+            reason=refused.code,
+            actor_label=actor_label,
+            today=today,
+            subscription=refused.subscription_id,
+        )
+        return False
     previous = order.status
     order.status = "paid"
     order.paid_at = timezone.now()
@@ -192,6 +207,53 @@ def order_paid(order_id, *, actor_label: str = "system") -> bool:
     _remove_cart_lines(order)
     audit.record(order, action="order_paid", label=actor_label, previous=previous)
     emails.queue_order_emails(order, lines)
+    return True
+
+
+@transaction.atomic
+def keep_payment(order_id, *, reason: str, today: date, actor_label: str = "system") -> bool:
+    """Keep money that cannot renew on the order, for staff to refund (R19); return changed.
+
+    For money that arrives on an order whose terms were released (it failed or expired) or was
+    refunded: the order becomes `payment_after_release`, the customer is told in words.
+    """
+    order = _locked(order_id)
+    if order.status == "paid":
+        return False
+    return _keep(order, reason=reason, actor_label=actor_label, today=today)
+
+
+def _keep(order: Order, *, reason: str, actor_label: str, today: date, **data) -> bool:
+    previous = order.status
+    if previous in OPEN_STATUSES:
+        # The order no longer holds its terms: the customer may renew again while R3 allows.
+        OrderLine.objects.filter(order=order).update(holds_term=False)
+    audit.record(
+        order,
+        action="payment_after_release",
+        label=actor_label,
+        previous=previous,
+        reason=reason,
+        **data,
+    )
+    if previous == "payment_after_release":
+        return False
+    order.status = "payment_after_release"
+    order.failure_code = reason[:40]
+    order.save(update_fields=["status", "failure_code"])
+    emails.queue_payment_kept_email(order, reason=reason, today=today)
+    return True
+
+
+@transaction.atomic
+def order_refunded(order_id, *, actor_label: str) -> bool:
+    """Close an order whose kept money (`payment_after_release`) was given back (R19)."""
+    order = _locked(order_id)
+    if order.status not in KEPT_STATUSES:
+        return False
+    order.status = "refunded"
+    order.save(update_fields=["status"])
+    audit.record(order, action="order_refunded", label=actor_label)
     return True
 
 

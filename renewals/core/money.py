@@ -15,6 +15,7 @@ from moneyed import Money
 __all__ = [
     "Money",
     "MoneyError",
+    "exact_money",
     "exponent",
     "format_money",
     "from_minor",
@@ -92,6 +93,21 @@ def money(amount, currency: str) -> Money:
     exact = quantize(value, currency)
     # -0.004 EUR rounds to -0.00; nobody should ever read "-0.00" on a page or an invoice.
     return Money(exact.copy_abs() if exact.is_zero() else exact, currency)
+
+
+def exact_money(amount, currency: str) -> Money:
+    """Build a Money from outside input that must already be exact: never rounded (webhooks).
+
+    Refuses (MoneyError) what `money` refuses, and also a negative amount or one with more
+    decimals than the currency has (JPY 12000.5, EUR 10.001): such an amount is no payment.
+    """
+    value = money(amount, currency)
+    raw = Decimal(amount.strip() if isinstance(amount, str) else amount)
+    if raw != value.amount:
+        raise MoneyError(f"{amount!r} has more decimals than {currency} allows")
+    if value.amount < 0:
+        raise MoneyError(f"{amount!r} is negative")
+    return value
 
 
 def zero(currency: str) -> Money:

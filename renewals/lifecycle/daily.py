@@ -101,7 +101,9 @@ def settle_deadlines(today: date) -> dict:
     counts = {}
     # Payments a crash left without their gateway's answer first (R4, R10): a charged one must
     # be fulfilled, not failed by the deadline expiry below.
-    stuck = reconcile.reconcile_stuck_payments(created_before=timezone.now() - reconcile.GRACE)
+    stuck = reconcile.reconcile_stuck_payments(
+        created_before=timezone.now() - reconcile.GRACE, today=today
+    )
     counts["payments_reconciled"] = reconcile.reconciled_count(stuck)
     counts["payments_expired"] = payments.expire_overdue_payments(today)
     counts["invoices_overdue"] = billing.mark_overdue_invoices(today)

@@ -8,7 +8,7 @@ this module opened: claim (transaction) → call the gateway → record the resu
 
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from renewals.billing import actions as billing
 from renewals.checkout import orders
 from renewals.checkout.cart import invoice_customers
 from renewals.checkout.emails import order_path
-from renewals.checkout.models import Order
+from renewals.checkout.models import KEPT_STATUSES, Order
 from renewals.checkout.pricing import payment_methods_for_group
 from renewals.core import audit
 from renewals.core.errors import DomainError, NotFound
@@ -109,7 +109,9 @@ def start_payment(
             failure_code="gateway_error",
             raw={"error": str(exc)[:500]},
         )
-    return record_result(payment.pk, result, actor_label=f"gateway:{gateway_name}", user=user)
+    return record_result(
+        payment.pk, result, actor_label=f"gateway:{gateway_name}", user=user, today=today
+    )
 
 
 def _check_method(order: Order, method: str) -> None:
@@ -166,8 +168,9 @@ def _deadline(order: Order, method: str, today: date) -> date | None:
     elif method == "bank_transfer":
         days = settings.BANK_TRANSFER_DEADLINE_DAYS
     elif method == "card":
-        # An unanswered 3-D Secure challenge must not hold the term for ever (R5 payment_pending).
-        return today + timedelta(days=rules.CHALLENGE_DAYS)
+        # An unanswered 3-D Secure challenge must not hold the term for ever (R5 payment_pending),
+        # nor outlive the last renewable day (R19): capped like the other methods.
+        days = rules.CHALLENGE_DAYS
     else:
         return None
     closes = [
@@ -184,7 +187,9 @@ def _collect_by_invoice(payment: Payment, *, user, today: date) -> Payment:
         invoice = billing.issue_invoice(payment.order, today=today, actor=user)
         payment.reference = f"inv_{invoice.number}"
         payment.save(update_fields=["reference", "updated"])
-        _transition(payment, "succeeded", actor_label=getattr(user, "email", "") or "system")
+        _transition(
+            payment, "succeeded", actor_label=getattr(user, "email", "") or "system", today=today
+        )
     return payment
 
 
@@ -192,9 +197,12 @@ def _collect_by_invoice(payment: Payment, *, user, today: date) -> Payment:
 
 
 def record_result(
-    payment_id: int, result: GatewayResult, *, actor_label: str, user=None
+    payment_id: int, result: GatewayResult, *, actor_label: str, today: date, user=None
 ) -> Payment:
-    """Record a gateway's first answer about a created payment (idempotent)."""
+    """Record a gateway's first answer about a created payment (idempotent).
+
+    `today` is the business day the answer is recorded on (the renewal door's day, R19).
+    """
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status != "created":
@@ -206,13 +214,21 @@ def record_result(
         if result.saved_card and result.outcome == "succeeded":
             _save_card(payment, result)
         _transition(
-            payment, result.outcome, actor_label=actor_label, failure_code=result.failure_code
+            payment,
+            result.outcome,
+            actor_label=actor_label,
+            failure_code=result.failure_code,
+            today=today,
         )
     return payment
 
 
-def complete_action(reference: str) -> Payment:
-    """Ask the gateway what became of a 3-D Secure challenge and record it (the customer's return)."""
+def complete_action(reference: str, *, today: date) -> Payment:
+    """Ask the gateway what became of a 3-D Secure challenge and record it (the customer's return).
+
+    A challenge passed after the last renewable day renews nothing (R19): the door refuses and
+    the money is kept on the order for staff to refund.
+    """
     payment = Payment.objects.filter(reference=reference).first()
     if payment is None:
         raise NotFound("This payment was not found.")
@@ -223,35 +239,50 @@ def complete_action(reference: str) -> Payment:
         with transaction.atomic():
             if result.saved_card:
                 _save_card(payment, result)
-        payment_succeeded(reference, source="3ds_return")
+        payment_succeeded(reference, source="3ds_return", today=today)
     elif result.outcome == "failed":
         payment_failed(reference, failure_code=result.failure_code, source="3ds_return")
     return Payment.objects.get(pk=payment.pk)
 
 
-def payment_succeeded(reference: str, *, amount=None, source: str) -> bool:
+def payment_succeeded(
+    reference: str, *, amount=None, source: str, today: date, gateway: str | None = None
+) -> bool:
     """Record that a payment was collected; fulfil its order once. Return whether it changed.
 
-    A success that arrives after the payment failed or expired (its term released) renews
-    nothing: the payment is flagged for staff to reconcile or refund.
+    `today` is the business day the money is recorded on; `gateway`, when given, is the gateway
+    whose endpoint reported it: a payment of another gateway is not touched. A success that
+    arrives after the payment failed or expired (its term released), or that the renewal door
+    refuses on `today` (R19), renews nothing: the money is kept on the order
+    (`payment_after_release`) and the payment flagged for staff to refund.
     """
     with transaction.atomic():
-        payment = _locked(reference)
+        payment = _locked(reference, gateway)
         if payment is None:
             return False
         if amount is not None and Decimal(amount.amount) != Decimal(payment.amount):
-            return _funds_received(payment, Decimal(amount.amount), source=source)
+            return _funds_received(payment, Decimal(amount.amount), source=source, today=today)
         if payment.status in rules.CLOSED_WITHOUT_MONEY:
-            return _flag(payment, source=source, why="money arrived after the payment closed")
+            return _keep(
+                payment, source=source, why="money arrived after the payment closed", today=today
+            )
         if payment.status == "partially_funded" and amount is not None:
             # The rest arrived (Stripe reports the total): nothing is left to reconcile.
             payment.received_amount = Decimal(amount.amount)
             payment.needs_reconciliation = False
             payment.save(update_fields=["received_amount", "needs_reconciliation", "updated"])
-        return _transition(payment, "succeeded", actor_label=source)
+        return _transition(payment, "succeeded", actor_label=source, today=today)
 
 
-def transfer_received(reference: str, *, amount, source: str, cumulative: bool = False) -> bool:
+def transfer_received(
+    reference: str,
+    *,
+    amount,
+    source: str,
+    today: date,
+    cumulative: bool = False,
+    gateway: str | None = None,
+) -> bool:
     """Record a bank transfer: the exact amount pays the order; a short or excess one is flagged.
 
     Transfers add up (`amount` is one transfer) unless `cumulative`, when `amount` is the total
@@ -259,7 +290,7 @@ def transfer_received(reference: str, *, amount, source: str, cumulative: bool =
     """
     value = Decimal(amount.amount) if hasattr(amount, "amount") else Decimal(amount)
     with transaction.atomic():
-        payment = _locked(reference)
+        payment = _locked(reference, gateway)
         if payment is None:
             return False
         if cumulative:
@@ -267,22 +298,27 @@ def transfer_received(reference: str, *, amount, source: str, cumulative: bool =
             if value <= already:
                 return False
             value -= already
-        return _funds_received(payment, value, source=source)
+        return _funds_received(payment, value, source=source, today=today)
 
 
-def _funds_received(payment: Payment, value: Decimal, *, source: str) -> bool:
+def _funds_received(payment: Payment, value: Decimal, *, source: str, today: date) -> bool:
     payment.received_amount = Decimal(payment.received_amount or 0) + value
     payment.save(update_fields=["received_amount", "updated"])
     audit.record(payment, action="funds_received", label=source, amount=str(value))
     if payment.status not in rules.OPEN:
-        return _flag(payment, source=source, why=f"received {value} on a {payment.status} payment")
+        return _keep(
+            payment,
+            source=source,
+            why=f"received {value} on a {payment.status} payment",
+            today=today,
+        )
     outcome = rules.transfer_outcome(
         expected=Decimal(payment.amount), received=payment.received_amount
     )
     if outcome == "succeeded":
         payment.needs_reconciliation = False
         payment.save(update_fields=["needs_reconciliation", "updated"])
-        return _transition(payment, "succeeded", actor_label=source)
+        return _transition(payment, "succeeded", actor_label=source, today=today)
     changed = payment.status != "partially_funded"
     if changed:
         _transition(payment, "partially_funded", actor_label=source)
@@ -290,19 +326,21 @@ def _funds_received(payment: Payment, value: Decimal, *, source: str) -> bool:
     return True
 
 
-def payment_failed(reference: str, *, failure_code: str, source: str) -> bool:
+def payment_failed(
+    reference: str, *, failure_code: str, source: str, gateway: str | None = None
+) -> bool:
     """Record that a payment failed; a failure after a success or expiry changes nothing."""
     with transaction.atomic():
-        payment = _locked(reference)
+        payment = _locked(reference, gateway)
         if payment is None or payment.status not in rules.OPEN:
             return False
         return _transition(payment, "failed", actor_label=source, failure_code=failure_code)
 
 
-def payment_expired(reference: str, *, source: str) -> bool:
+def payment_expired(reference: str, *, source: str, gateway: str | None = None) -> bool:
     """Record that a payment's deadline passed: the order expires and its terms are released."""
     with transaction.atomic():
-        payment = _locked(reference)
+        payment = _locked(reference, gateway)
         if payment is None or payment.status not in rules.OPEN - {"created"}:
             return False
         return _transition(payment, "expired", actor_label=source)
@@ -332,8 +370,12 @@ def expire_overdue_payments(today: date) -> int:
 # -- staff reconciliation (R18) ------------------------------------------------------------------
 
 
-def settle_payment(payment_id: int, *, actor, note: str) -> bool:
-    """Accept a flagged payment as paid (staff): the order is fulfilled. A note is required."""
+def settle_payment(payment_id: int, *, actor, note: str, today: date) -> bool:
+    """Accept a flagged payment as paid (staff): the order is fulfilled. A note is required.
+
+    Goes through the renewal door on `today`: when it refuses (the subscription was cancelled
+    meanwhile, its term renewed or moved, R19) nothing changes and the refusal says to refund.
+    """
     _require_note(note)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
@@ -346,7 +388,16 @@ def settle_payment(payment_id: int, *, actor, note: str) -> bool:
         _note(payment, note, actor)
         payment.needs_reconciliation = False
         payment.save(update_fields=["needs_reconciliation", "reconciliation_note", "updated"])
-        return _transition(payment, "succeeded", actor_label=actor.email, note=note)
+        _transition(payment, "succeeded", actor_label=actor.email, note=note, today=today)
+        order = Order.objects.only("status", "failure_code").get(pk=payment.order_id)
+        if order.status != "paid":
+            # Rolls the whole settlement back: the payment stays as it was, still flagged.
+            raise DomainError(
+                "This payment can no longer renew its subscriptions "
+                f"({order.failure_code or order.status}): refund it instead.",
+                code="renewal_refused",
+            )
+        return True
 
 
 def refund_payment(payment_id: int, *, actor, note: str) -> bool:
@@ -357,7 +408,8 @@ def refund_payment(payment_id: int, *, actor, note: str) -> bool:
         _note(payment, note, actor)
         payment.needs_reconciliation = False
         payment.save(update_fields=["needs_reconciliation", "reconciliation_note", "updated"])
-        if payment.status == "succeeded":
+        kept = Order.objects.filter(pk=payment.order_id, status__in=KEPT_STATUSES).exists()
+        if payment.status == "succeeded" and not kept:
             # Only the excess of an overpaid, fulfilled order goes back; the renewal stands.
             audit.record(payment, action="excess_refunded", actor=actor, note=note)
             return True
@@ -381,8 +433,19 @@ def _note(payment: Payment, note: str, actor) -> None:
 # -- the one door -----------------------------------------------------------------------------------
 
 
-def _locked(reference: str) -> Payment | None:
-    return Payment.objects.select_for_update().filter(reference=reference).first()
+def _locked(reference: str, gateway: str | None = None) -> Payment | None:
+    payments = Payment.objects.select_for_update().filter(reference=reference)
+    if gateway is not None:
+        # An event applies only to a payment of the gateway whose endpoint received it.
+        payments = payments.filter(gateway=gateway)
+    return payments.first()
+
+
+def _keep(payment: Payment, *, source: str, why: str, today: date) -> bool:
+    """Money on a payment that closed without it: flag it, and keep it on the order (R19)."""
+    _flag(payment, source=source, why=why)
+    orders.keep_payment(payment.order_id, reason="released", today=today, actor_label=source)
+    return True
 
 
 def _flag(payment: Payment, *, source: str, why: str) -> bool:
@@ -394,9 +457,21 @@ def _flag(payment: Payment, *, source: str, why: str) -> bool:
 
 
 def _transition(
-    payment: Payment, new: str, *, actor_label: str, failure_code: str = "", **data
+    payment: Payment,
+    new: str,
+    *,
+    actor_label: str,
+    failure_code: str = "",
+    today: date | None = None,
+    **data,
 ) -> bool:
-    """Move a locked payment to `new` if allowed; save, audit and move its order. Return changed."""
+    """Move a locked payment to `new` if allowed; save, audit and move its order. Return changed.
+
+    A move to `succeeded` needs `today`, the day the money is recorded: the order's fulfilment
+    passes it to the renewal door, which may refuse (R19); the payment is then flagged.
+    """
+    if new == "succeeded" and today is None:
+        raise ValueError("recording money needs the business day it is recorded on")
     if payment.status == new:
         return False
     if not rules.can_transition(payment.status, new):
@@ -423,7 +498,9 @@ def _transition(
     )
     order_id = payment.order_id
     if new == "succeeded":
-        orders.order_paid(order_id, actor_label=actor_label)
+        if not orders.order_paid(order_id, today=today, actor_label=actor_label):
+            if Order.objects.filter(pk=order_id, status__in=KEPT_STATUSES).exists():
+                _flag(payment, source=actor_label, why="the renewal door refused the payment")
     elif new == "requires_action":
         orders.order_requires_action(order_id)
     elif new == "pending":
@@ -436,6 +513,8 @@ def _transition(
         _email(payment, "payment-expired")
     elif new == "refunded" and previous in ("pending", "partially_funded"):
         orders.order_failed(order_id, failure_code="refunded")
+    if new == "refunded":
+        orders.order_refunded(order_id, actor_label=actor_label)
     return True
 
 

@@ -5,11 +5,14 @@ fulfilled) or refund (close; an open order fails and releases its terms), always
 both audited.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from renewals.core import clock
 from renewals.core.errors import DomainError
 
 from . import actions
@@ -94,14 +97,20 @@ class PaymentAdmin(ReadOnlyAdmin):
         "currency",
         "expires_on",
         "needs_reconciliation",
+        "order_status",
         "created",
     ]
-    list_filter = [NeedsReconciliation, "status", "method", "gateway"]
+    list_filter = [NeedsReconciliation, "status", "order__status", "method", "gateway"]
     search_fields = ["reference", "order__number", "order__customer__csn"]
     list_select_related = ["order"]
     date_hierarchy = "created"
     actions = ["settle", "refund"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+
+    @admin.display(description=_("order status"), ordering="order__status")
+    def order_status(self, payment):
+        # R19: "Payment received, not applied: to be refunded" is what staff refund.
+        return payment.order.get_status_display()
 
     @admin.action(description=_("Settle: accept as paid and renew (note required)"))
     def settle(self, request, queryset):
@@ -111,7 +120,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             queryset,
             title=_("Settle payments"),
             verb=_("settled"),
-            apply=actions.settle_payment,
+            apply=partial(actions.settle_payment, today=clock.today()),
         )
 
     @admin.action(description=_("Refund: close the payment (note required)"))

@@ -11,7 +11,7 @@ checkout that is still talking to the gateway.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from .actions import complete_action, payment_failed, record_result
 from .gateways import get_gateway
@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=15)
 
 
-def reconcile_stuck_payments(*, created_before: datetime) -> dict[str, int]:
+def reconcile_stuck_payments(*, created_before: datetime, today: date) -> dict[str, int]:
     """Ask the gateway about open payments created before `created_before`; record it.
+
+    `today` is the business day of the run: money found now goes through the renewal door on
+    that day (R19), so a charge found after the last renewable day renews nothing.
 
     Returns counts: `recorded` (a `created` payment got its gateway's answer), `not_at_gateway`
     (the gateway never saw it: failed with `no_gateway_answer`, terms released), `completed` (a
@@ -40,8 +43,8 @@ def reconcile_stuck_payments(*, created_before: datetime) -> dict[str, int]:
     for payment in stuck.select_related("order").order_by("pk"):
         try:
             if payment.status == "created":
-                counts[_resume_created(payment)] += 1
-            elif complete_action(payment.reference).status != "requires_action":
+                counts[_resume_created(payment, today=today)] += 1
+            elif complete_action(payment.reference, today=today).status != "requires_action":
                 counts["completed"] += 1
         except Exception:  # one unreachable gateway call must not stop the rest (retried next run)
             log.exception("reconciling payment %s failed", payment.reference)
@@ -53,7 +56,7 @@ def reconciled_count(counts: dict[str, int]) -> int:
     return counts["recorded"] + counts["not_at_gateway"] + counts["completed"]
 
 
-def _resume_created(payment: Payment) -> str:
+def _resume_created(payment: Payment, *, today: date) -> str:
     gateway = get_gateway(payment.gateway)
     find = getattr(gateway, "find_payment", None)
     if find is None:
@@ -67,5 +70,5 @@ def _resume_created(payment: Payment) -> str:
             return "unknown"
         payment_failed(payment.reference, failure_code="no_gateway_answer", source="reconciler")
         return "not_at_gateway"
-    record_result(payment.pk, result, actor_label=f"reconciler:{payment.gateway}")
+    record_result(payment.pk, result, actor_label=f"reconciler:{payment.gateway}", today=today)
     return "recorded"

@@ -16,7 +16,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # its term was released and may be renewed by another order since, so it never renews (R4).
     "failed": frozenset({"refunded"}),
     "expired": frozenset({"refunded"}),
-    "succeeded": frozenset(),
+    # Only money the renewal door refused (the order keeps it, R19) is refunded from here.
+    "succeeded": frozenset({"refunded"}),
     "refunded": frozenset(),
 }
 OPEN = frozenset({"created", "requires_action", "pending", "partially_funded"})

@@ -1,18 +1,34 @@
-"""Inbound gateway webhooks (R10): verify, store once by event id, then apply.
+"""Inbound gateway webhooks (R10, R19): verify, validate, store once by event id, then apply.
 
 `/webhooks/sandbox` and `/webhooks/stripe` are thin: `receive_webhook` does the work, so the
 `renewals sandbox` command processes an event exactly as an HTTP delivery would be. Storing the
 event and applying it share one transaction: if applying fails, nothing is stored and the
 gateway's retry is processed normally; a duplicate delivery is acknowledged and ignored.
+
+Money integrity (R10, R19):
+- the sandbox endpoint answers only while `PAYMENT_GATEWAY=sandbox` (404 otherwise, checked on
+  every request, and the URL is not even routed when the process starts with another gateway);
+- an event is applied only to a payment of the gateway whose endpoint received it, so a payment
+  of a Stripe deployment can never be paid by a sandbox event, whatever its reference looks like;
+- an event whose id or reference does not fit (over 100 characters, a NUL character), or whose
+  amount is negative, not a number, or finer than its currency allows, is refused with 400 and
+  recorded nowhere;
+- money is recorded through the renewal door with the business day it arrives on: what R3/R19
+  forbid renews nothing, is kept on the order for staff to refund, and the answer is still 200.
 """
 
+import json
 import logging
+from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from renewals.core import clock
 
 from . import actions
 from .gateways import get_gateway
@@ -22,26 +38,73 @@ from .models import Payment, WebhookEvent
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # gateways' events are a few KB; anything larger is not one
+MAX_ID_LENGTH = 100  # WebhookEvent.event_id and Payment.reference
 
 
-def receive_webhook(gateway_name: str, body: bytes, headers) -> tuple[int, dict]:
-    """Verify and process one webhook delivery; return (HTTP status, JSON answer)."""
+def sandbox_enabled() -> bool:
+    """Tell whether the sandbox gateway is the configured one (its webhooks exist only then)."""
+    return settings.PAYMENT_GATEWAY == "sandbox"
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict]:
+    return status, {"error": {"code": code, "message": message}}
+
+
+def invalid_reason(notice: WebhookNotice) -> str | None:
+    """Return why a verified event cannot be taken as one (answered 400), or None when it can."""
+    for what, value in (
+        ("event id", notice.event_id),
+        ("payment reference", notice.payment_reference),
+    ):
+        if not isinstance(value, str):
+            return f"the {what} is not a string"
+        if len(value) > MAX_ID_LENGTH:
+            return f"the {what} is longer than {MAX_ID_LENGTH} characters"
+        if "\x00" in value:
+            return f"the {what} contains a NUL character"
+    if not notice.event_id:
+        return "the event has no id"
+    if notice.type != "ignored" and not notice.payment_reference:
+        return "the event names no payment reference"
+    if notice.amount is not None and notice.amount.amount < 0:
+        return "the amount is negative"
+    if "\\u0000" in json.dumps(notice.payload, default=str) or "\x00" in notice.failure_code:
+        return "the event contains a NUL character"
+    return None
+
+
+def receive_webhook(gateway_name: str, body: bytes, headers, *, today: date) -> tuple[int, dict]:
+    """Verify and process one webhook delivery; return (HTTP status, JSON answer).
+
+    `today` is the business day the money is recorded on (the renewal door decides with it).
+    """
+    if gateway_name == "sandbox" and not sandbox_enabled():
+        return _error(404, "not_found", "The sandbox gateway is not enabled on this site.")
     if len(body) > MAX_BODY_BYTES:
-        return 413, {"error": {"code": "too_large", "message": "The event body is too large."}}
+        return _error(413, "too_large", "The event body is too large.")
     try:
         notice = get_gateway(gateway_name).parse_webhook(body, headers)
     except WebhookSignatureError as exc:
         log.warning("rejected %s webhook: %s", gateway_name, exc)
-        return 400, {"error": {"code": "invalid_signature", "message": str(exc)}}
+        return _error(400, "invalid_signature", str(exc))
+    except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
+        # Signed but not an event we can read (e.g. a non-numeric amount): never a 500.
+        log.warning("rejected malformed %s webhook: %s", gateway_name, exc)
+        return _error(400, "invalid_event", "The event is malformed.")
+    why = invalid_reason(notice)
+    if why:
+        log.warning("rejected %s webhook: %s", gateway_name, why)
+        return _error(400, "invalid_event", f"The event is refused: {why}.")
     if (
         notice.type != "ignored"
-        and not Payment.objects.filter(reference=notice.payment_reference).exists()
+        and not Payment.objects.filter(
+            reference=notice.payment_reference, gateway=gateway_name
+        ).exists()
     ):
         # Not stored: an event can overtake the gateway's answer to our own call (the payment
-        # does not carry its reference yet); the gateway's retry finds it.
-        return 404, {
-            "error": {"code": "unknown_payment", "message": "No payment has this reference yet."}
-        }
+        # does not carry its reference yet); the gateway's retry finds it. A payment of another
+        # gateway is never found here.
+        return _error(404, "unknown_payment", "No payment has this reference yet.")
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -53,35 +116,38 @@ def receive_webhook(gateway_name: str, body: bytes, headers) -> tuple[int, dict]
                 )
         except IntegrityError:
             return 200, {"received": True, "duplicate": True}
-        outcome = apply_notice(notice, source=f"webhook:{gateway_name}")
+        outcome = apply_notice(
+            notice, source=f"webhook:{gateway_name}", gateway=gateway_name, today=today
+        )
         event.processed = timezone.now()
         event.save(update_fields=["processed"])
     return 200, {"received": True, "duplicate": False, "outcome": outcome}
 
 
-def apply_notice(notice: WebhookNotice, *, source: str) -> str:
-    """Apply a verified event to its payment; return what happened, for the answer and logs."""
+def apply_notice(notice: WebhookNotice, *, source: str, gateway: str, today: date) -> str:
+    """Apply a verified event to its payment of `gateway`; return what happened."""
     if notice.type == "ignored":
         return "ignored"
     reference = notice.payment_reference
+    common = {"source": source, "gateway": gateway}
     if notice.type == "payment.succeeded":
-        changed = actions.payment_succeeded(reference, amount=notice.amount, source=source)
+        changed = actions.payment_succeeded(reference, amount=notice.amount, today=today, **common)
     elif notice.type == "transfer.received":
         if notice.amount is None:
             return "missing_amount"
-        changed = actions.transfer_received(reference, amount=notice.amount, source=source)
+        changed = actions.transfer_received(reference, amount=notice.amount, today=today, **common)
     elif notice.type == "payment.partially_funded":
         if notice.amount is None:
             return "missing_amount"
         changed = actions.transfer_received(
-            reference, amount=notice.amount, source=source, cumulative=True
+            reference, amount=notice.amount, today=today, cumulative=True, **common
         )
     elif notice.type == "payment.failed":
         changed = actions.payment_failed(
-            reference, failure_code=notice.failure_code or "failed", source=source
+            reference, failure_code=(notice.failure_code or "failed")[:40], **common
         )
     elif notice.type == "payment.expired":
-        changed = actions.payment_expired(reference, source=source)
+        changed = actions.payment_expired(reference, **common)
     else:  # payment.requires_action: already recorded when the payment started
         changed = False
     return "applied" if changed else "no_change"
@@ -93,15 +159,27 @@ def _respond(gateway_name: str, request) -> JsonResponse:
         return JsonResponse(
             {"error": {"code": "too_large", "message": "The event body is too large."}}, status=413
         )
-    status, answer = receive_webhook(gateway_name, request.body, request.headers)
+    status, answer = receive_webhook(
+        gateway_name, request.body, request.headers, today=clock.today()
+    )
     return JsonResponse(answer, status=status)
 
 
-@csrf_exempt
 @require_POST
-def sandbox_webhook(request):
-    """Receive a signed sandbox event (interfaces.md §2)."""
+def _sandbox_webhook(request):
     return _respond("sandbox", request)
+
+
+@csrf_exempt
+def sandbox_webhook(request):
+    """Receive a signed sandbox event (interfaces.md §2); 404 unless the sandbox is the gateway.
+
+    Checked on each request, before anything else (even the method), so a site whose gateway is
+    not the sandbox shows no sign of the endpoint.
+    """
+    if not sandbox_enabled():
+        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+    return _sandbox_webhook(request)
 
 
 @csrf_exempt

@@ -148,6 +148,75 @@ def auto_renew_change_reasons(
     return tuple(code for code, fails in failing if fails)
 
 
+# R19: why money recorded on a day cannot renew a subscription's term (the renewal door).
+REFUSED_TRIAL = "trial"
+REFUSED_CANCELLED = "cancelled"
+REFUSED_ALREADY_RENEWED = "already_renewed"
+REFUSED_NOT_NEXT_TERM = "not_next_term"
+RENEWAL_REFUSALS = (
+    REFUSED_TRIAL,
+    REFUSED_CANCELLED,
+    REFUSED_ALREADY_RENEWED,
+    REFUSED_NOT_NEXT_TERM,
+)
+
+
+def renewal_refusal(
+    *,
+    term_start: date,
+    renewal_date: date,
+    lapse_date: date,
+    term: str,
+    trial: bool,
+    today: date,
+) -> str | None:
+    """Tell why money recorded on `today` cannot renew the term starting `term_start` (R3, R4, R19).
+
+    None means it may: the term is the subscription's next one (`term_start == D`) and on `today`
+    the subscription is not cancelled (R2, R3: the window closes on D + G − 1, counted from the
+    lapse date). Otherwise the first failing reason, in this order: `trial` (never renewable),
+    `already_renewed` (D moved past the term), `not_next_term` (D is before the term: it was
+    moved back), `cancelled` (today is on or after the cancellation day). The window's opening
+    (D − 90) is checked when the order is placed; money for an order cannot arrive before it.
+    """
+    if trial:
+        return REFUSED_TRIAL
+    if term_start < renewal_date:
+        return REFUSED_ALREADY_RENEWED
+    if term_start != renewal_date:
+        return REFUSED_NOT_NEXT_TERM
+    if stage_on(lapse_date, term, trial=trial, today=today) == CANCELLED:
+        return REFUSED_CANCELLED
+    return None
+
+
+# R19: why an import row may not move a subscription's dates.
+HELD_PAID_TERM = "paid_term"
+HELD_OPEN_ORDER = "open_order"
+
+
+def import_hold(
+    *,
+    new_renewal_date: date,
+    dates_change: bool,
+    paid_until: date | None,
+    open_order: bool,
+) -> str | None:
+    """Tell why an import must leave a subscription's row as it is (R19); None when it may write.
+
+    `paid_until` is the end of the latest term paid through the product (an order or an automatic
+    charge), `open_order` whether an order pending payment holds its next term, `dates_change`
+    whether the row changes D, the start date or the term. A row that moves D back before a paid
+    term's end would undo that payment (`paid_term`); one that changes the dates under a pending
+    order would make its payment unable to renew anything (`open_order`).
+    """
+    if paid_until is not None and new_renewal_date < paid_until:
+        return HELD_PAID_TERM
+    if open_order and dates_change:
+        return HELD_OPEN_ORDER
+    return None
+
+
 def price_kind(*, term: str, renewal_date: date, automatic: bool, today: date) -> str:
     """Decide which catalogue price a renewal pays (R6): "renewal" or "list".
 

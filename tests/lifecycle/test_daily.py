@@ -110,7 +110,9 @@ def test_no_notice_for_a_term_already_renewed():
     sub = subscription(renewal_date=TODAY + days(4))
     from renewals.subscriptions.actions import renew_subscriptions
 
-    renew_subscriptions([(sub.pk, sub.renewal_date)], order_number="R-1", source="order")
+    renew_subscriptions(
+        [(sub.pk, sub.renewal_date)], order_number="R-1", source="order", today=TODAY
+    )
     for n in range(0, 50):
         daily.run_daily(TODAY + days(n))
     assert notices() == {}

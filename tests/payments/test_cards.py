@@ -68,8 +68,8 @@ def test_3220_card_requires_action_then_completes_after_the_challenge():
     from renewals.payments.gateways.sandbox import SandboxGateway
 
     SandboxGateway().complete_challenge(payment.reference, passed=True)
-    actions.complete_action(payment.reference)
-    actions.complete_action(payment.reference)  # a reloaded return page changes nothing
+    actions.complete_action(payment.reference, today=TODAY)
+    actions.complete_action(payment.reference, today=TODAY)  # a reloaded return page changes nothing
     payment.refresh_from_db()
     order.refresh_from_db()
     sub.refresh_from_db()
@@ -86,7 +86,7 @@ def test_failed_challenge_fails_the_order_with_authentication_failed():
     from renewals.payments.gateways.sandbox import SandboxGateway
 
     SandboxGateway().complete_challenge(payment.reference, passed=False)
-    actions.complete_action(payment.reference)
+    actions.complete_action(payment.reference, today=TODAY)
     payment.refresh_from_db()
     order.refresh_from_db()
     assert (payment.status, payment.failure_code) == ("failed", "authentication_failed")
@@ -168,7 +168,7 @@ def test_a_card_payment_after_the_subscription_was_renewed_elsewhere_is_never_fu
     order = order_for([sub])
     pay_card(order, "4242424242424242")
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2028, 3, 31)
-    assert actions.payment_succeeded(order.payment.reference, source="test") is False
+    assert actions.payment_succeeded(order.payment.reference, source="test", today=TODAY) is False
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2028, 3, 31)
 
 

@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _deliver(body):
     try:
-        return receive_webhook("sandbox", body, SandboxGateway().signed_headers(body))[0]
+        return receive_webhook("sandbox", body, SandboxGateway().signed_headers(body), today=TODAY)[
+            0
+        ]
     finally:
         connection.close()
 

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.management import call_command
@@ -38,7 +39,10 @@ def short_transfer():
 
 def test_settling_a_short_transfer_renews_and_records_the_note(short_transfer, staff):
     assert (
-        actions.settle_payment(short_transfer.pk, actor=staff, note="Bank fee ¥200 waived") is True
+        actions.settle_payment(
+            short_transfer.pk, actor=staff, note="Bank fee ¥200 waived", today=TODAY
+        )
+        is True
     )
     short_transfer.refresh_from_db()
     assert (short_transfer.status, short_transfer.needs_reconciliation) == ("succeeded", False)
@@ -63,7 +67,7 @@ def test_refunding_a_short_transfer_fails_the_order_and_releases_the_term(short_
 
 @pytest.mark.parametrize("note", ["", "   "])
 def test_settle_and_refund_need_a_note_and_change_nothing_without_one(short_transfer, staff, note):
-    for act in (actions.settle_payment, actions.refund_payment):
+    for act in (partial(actions.settle_payment, today=TODAY), actions.refund_payment):
         with pytest.raises(DomainError) as refused:
             act(short_transfer.pk, actor=staff, note=note)
         assert refused.value.code == "note_required"
@@ -79,17 +83,18 @@ def test_late_money_after_expiry_is_flagged_cannot_be_settled_and_is_refunded(st
     order = order_for([sub], method="konbini")
     payment = actions.start_payment(order, method="konbini", user=order.placed_by, today=TODAY)
     actions.payment_expired(payment.reference, source="test")
-    assert actions.payment_succeeded(payment.reference, source="test") is True
+    assert actions.payment_succeeded(payment.reference, source="test", today=TODAY) is True
     payment.refresh_from_db()
     assert (payment.status, payment.needs_reconciliation) == ("expired", True)
     with pytest.raises(DomainError) as refused:
-        actions.settle_payment(payment.pk, actor=staff, note="late konbini payment")
+        actions.settle_payment(payment.pk, actor=staff, note="late konbini payment", today=TODAY)
     assert refused.value.code == "not_settleable"
     assert Subscription.objects.get().renewal_date == date(2027, 3, 31)
     assert actions.refund_payment(payment.pk, actor=staff, note="refunded late payment") is True
     payment.refresh_from_db()
     assert (payment.status, payment.needs_reconciliation) == ("refunded", False)
-    assert Order.objects.get().status == "expired"
+    # R19: the order kept the money (payment_after_release) until staff gave it back.
+    assert Order.objects.get().status == "refunded"
 
 
 def test_money_for_an_order_failed_meanwhile_never_renews_a_term_paid_by_another_order(staff):
@@ -101,7 +106,7 @@ def test_money_for_an_order_failed_meanwhile_never_renews_a_term_paid_by_another
     actions.start_payment(
         second, method="card", user=second.placed_by, card_token="4242424242424242", today=TODAY
     )
-    actions.payment_succeeded(late.reference, source="test")
+    actions.payment_succeeded(late.reference, source="test", today=TODAY)
     sub.refresh_from_db()
     assert sub.renewal_date == date(2028, 3, 31)
     assert sub.terms.count() == 2
@@ -139,7 +144,9 @@ def test_reconciliation_list_costs_the_same_queries_for_3_or_30_payments(client,
             payment = actions.start_payment(
                 order, method="bank_transfer", user=order.placed_by, today=TODAY
             )
-            actions.transfer_received(payment.reference, amount=Decimal("100"), source="test")
+            actions.transfer_received(
+                payment.reference, amount=Decimal("100"), source="test", today=TODAY
+            )
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/admin/payments/payment/?reconcile=yes").status_code == 200
         counts.append(len(ctx.captured_queries))

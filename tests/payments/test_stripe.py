@@ -254,7 +254,7 @@ def test_stripe_3ds_return_records_success_and_saves_the_card(use_stripe):
         return_url="/billing/orders/x/",
     )
     assert payment.status == "requires_action"
-    actions.complete_action(payment.reference)
+    actions.complete_action(payment.reference, today=TODAY)
     payment.refresh_from_db()
     sub.refresh_from_db()
     assert payment.status == "succeeded"

@@ -83,7 +83,10 @@ def test_a_charged_but_unrecorded_stripe_payment_is_found_by_its_key_and_fulfill
 ):
     http = stripe_answers(("search_pi_card_succeeded", 200))
 
-    assert reconcile_stuck_payments(created_before=timezone.now()) == {**NOTHING, "recorded": 1}
+    assert reconcile_stuck_payments(created_before=timezone.now(), today=TODAY) == {
+        **NOTHING,
+        "recorded": 1,
+    }
 
     (search,) = http.requests
     assert (search["method"], unquote(search["url"])) == (
@@ -99,7 +102,7 @@ def test_a_charged_but_unrecorded_stripe_payment_is_found_by_its_key_and_fulfill
     assert Email.objects.filter(kind="order-confirmation").count() == 1
 
     # A second run finds nothing stuck: it asks Stripe nothing and changes nothing.
-    assert reconcile_stuck_payments(created_before=timezone.now()) == NOTHING
+    assert reconcile_stuck_payments(created_before=timezone.now(), today=TODAY) == NOTHING
     assert len(http.requests) == 1
     assert (Payment.objects.get().status, Order.objects.get().status) == ("succeeded", "paid")
     assert _renewal_date() == date(2028, 3, 31)
@@ -114,7 +117,10 @@ def test_a_stripe_payment_the_search_does_not_find_is_left_to_its_deadline(
     # Stripe's search trails its writes: an empty answer is no proof the card was not charged.
     http = stripe_answers(("search_empty", 200), ("search_empty", 200))
 
-    assert reconcile_stuck_payments(created_before=timezone.now()) == {**NOTHING, "unknown": 1}
+    assert reconcile_stuck_payments(created_before=timezone.now(), today=TODAY) == {
+        **NOTHING,
+        "unknown": 1,
+    }
 
     assert len(http.requests) == 1
     payment = Payment.objects.get()
@@ -128,7 +134,10 @@ def test_a_stripe_payment_the_search_does_not_find_is_left_to_its_deadline(
     assert Term.objects.count() == 1
 
     # The next run asks again; past the deadline the expiry fails it and releases the term.
-    assert reconcile_stuck_payments(created_before=timezone.now()) == {**NOTHING, "unknown": 1}
+    assert reconcile_stuck_payments(created_before=timezone.now(), today=TODAY) == {
+        **NOTHING,
+        "unknown": 1,
+    }
     assert actions.expire_overdue_payments(payment.expires_on) == 0
     assert actions.expire_overdue_payments(payment.expires_on + timedelta(days=1)) == 1
     payment.refresh_from_db()

@@ -114,7 +114,7 @@ def test_succeeded_after_expired_renews_nothing_and_flags_for_reconciliation(
     for kind in ("payment.expired", "payment.succeeded"):
         body = event_body(kind, konbini_payment.reference)
         assert post(client, body, sign(body, secret=SECRET)).status_code == 200
-    assert state(konbini_payment) == ("expired", "expired")
+    assert state(konbini_payment) == ("expired", "payment_after_release")
     assert Payment.objects.get().needs_reconciliation is True
     assert Subscription.objects.get().renewal_date == date(2027, 3, 31)
     assert not Email.objects.filter(kind="order-confirmation").exists()

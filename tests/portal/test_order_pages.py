@@ -46,7 +46,7 @@ def _paid_order(buyer, customer, sub_id, **kwargs):
         automatic=False,
         business_date=TODAY,
     )
-    order_paid(order.pk)
+    order_paid(order.pk, today=TODAY)
     return order
 
 

@@ -88,8 +88,8 @@ def test_charged_but_unrecorded_payment_is_fulfilled_once_by_the_next_daily_run(
 def test_reconciling_twice_records_the_answer_once(monkeypatch):
     _checkout_killed(monkeypatch, where="after_gateway")
     cutoff = timezone.now()
-    first = reconcile_stuck_payments(created_before=cutoff)
-    second = reconcile_stuck_payments(created_before=cutoff)
+    first = reconcile_stuck_payments(created_before=cutoff, today=TODAY)
+    second = reconcile_stuck_payments(created_before=cutoff, today=TODAY)
     assert first == {"recorded": 1, "not_at_gateway": 0, "completed": 0, "unknown": 0}
     assert second == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0}
     assert Term.objects.count() == 4
@@ -114,7 +114,9 @@ def test_a_payment_killed_before_reaching_the_gateway_fails_and_frees_its_terms(
 def test_a_payment_still_in_flight_is_left_alone(monkeypatch):
     _checkout_killed(monkeypatch, where="after_gateway")
     Payment.objects.update(created=timezone.now())
-    counts = reconcile_stuck_payments(created_before=timezone.now() - timedelta(minutes=15))
+    counts = reconcile_stuck_payments(
+        created_before=timezone.now() - timedelta(minutes=15), today=TODAY
+    )
     assert counts == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0}
     assert Payment.objects.get().status == "created"
     assert _renewal_dates() == ["2027-03-31", "2027-03-31"]
@@ -154,6 +156,6 @@ def test_an_open_challenge_is_left_to_its_deadline():
         today=TODAY,
     )
     Payment.objects.update(created=timezone.now() - timedelta(hours=1))
-    counts = reconcile_stuck_payments(created_before=timezone.now())
+    counts = reconcile_stuck_payments(created_before=timezone.now(), today=TODAY)
     assert counts["completed"] == 0
     assert Payment.objects.get().status == "requires_action"

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from renewals.core.money import money
+from renewals.core.money import exact_money
 
 from ..models import SandboxPayment
 from .base import GatewayResult, PaymentRequest, SavedCard, WebhookNotice, WebhookSignatureError
@@ -239,7 +239,8 @@ class SandboxGateway:
         if data.get("amount") not in (None, ""):
             row = SandboxPayment.objects.filter(reference=reference).only("currency").first()
             try:
-                amount = money(str(data["amount"]), row.currency if row else "JPY")
+                # Exact or refused: 12000.5 yen, -1 or "abc" is no payment (never rounded).
+                amount = exact_money(data["amount"], row.currency if row else "JPY")
             except ValueError:
                 raise WebhookSignatureError("malformed amount") from None
         return WebhookNotice(

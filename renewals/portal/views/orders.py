@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from renewals.checkout.emails import reverse_charge_note
 from renewals.checkout.orders import order_money, orders_visible_to
 from renewals.checkout.pricing import tax_percent
+from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.payments.actions import complete_action
@@ -81,7 +82,7 @@ def order_detail(request, number):
     if request.GET.get("return") == "1" and payment is not None:
         if payment.status == "requires_action":
             try:
-                complete_action(payment.reference)
+                complete_action(payment.reference, today=clock.today())
             except DomainError as error:
                 messages.error(request, error.message)
             except Exception:  # the gateway is unreachable: the webhook will settle it later

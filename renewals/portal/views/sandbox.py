@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from renewals.core import clock
 from renewals.payments import actions
 from renewals.payments.gateways.sandbox import SandboxGateway
 from renewals.payments.models import Payment, SandboxPayment
@@ -36,7 +37,7 @@ def challenge(request, reference: str):
         passed = request.POST.get("answer") == "complete"
         if payment.status == "requires_action":
             SandboxGateway().complete_challenge(reference, passed=passed)
-            actions.complete_action(reference)
+            actions.complete_action(reference, today=clock.today())
         back = sandbox.return_url if sandbox else ""
         if not back or not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

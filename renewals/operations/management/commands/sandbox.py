@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
+from renewals.core import clock
 from renewals.payments.gateways.sandbox import SandboxGateway
 from renewals.payments.models import SandboxPayment
 from renewals.payments.webhooks import receive_webhook
@@ -52,7 +53,9 @@ class Command(BaseCommand):
             _kind, body = gateway.customer_pays(reference, _amount(options.get("amount")))
         else:
             _kind, body = gateway.deadline_passes(reference)
-        status, answer = receive_webhook("sandbox", body, gateway.signed_headers(body))
+        status, answer = receive_webhook(
+            "sandbox", body, gateway.signed_headers(body), today=clock.today()
+        )
         if status != 200:
             raise CommandError(f"webhook refused ({status}): {answer}")
         self.stdout.write(f"{_kind} {reference}: {answer.get('outcome', 'duplicate')}")
