@@ -19,6 +19,7 @@ from renewals.core.models import AuditEvent
 
 from .. import periods
 from ..models import Subscription, Term
+from . import guard
 from .validate import Plan
 
 KINDS = (
@@ -61,14 +62,24 @@ class Summary:
     """What an import created, updated and left unchanged, per kind."""
 
     counts: dict[str, Counter] = field(default_factory=dict)
+    # R19: "<JSON path> (<subscription id>): left unchanged: why" for each row the guard held.
+    held: list[str] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str, n: int = 1) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += n
 
     def lines(self) -> list[str]:
-        return [
+        counts = [
             f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
             for kind, c in self.as_dict().items()
+        ]
+        if not self.held:
+            return counts
+        n = len(self.held)
+        return [
+            *counts,
+            f"{n} subscription{'s' if n != 1 else ''} left unchanged to protect payments (R19):",
+            *(f"  {line}" for line in self.held),
         ]
 
     def as_dict(self) -> dict:
@@ -209,13 +220,13 @@ def write_plan(plan: Plan, *, raw_digest: str, actor_label: str = "import") -> S
         )
         write_prices(plan, summary)
         write_users(plan, summary)
-        write_subscriptions(plan, summary)
+        write_subscriptions(plan, summary, actor_label=actor_label)
         AuditEvent.objects.create(
             actor_label=actor_label,
             object_type="import",
             object_id=raw_digest,
             action="imported",
-            data=summary.as_dict(),
+            data={**summary.as_dict(), "held": summary.held},
         )
     return summary
 
@@ -337,7 +348,7 @@ def write_cards(plan: Plan, users: dict, summary: Summary) -> dict:
     return {key: card[0] for key, card in have.items() if card[2] is None}
 
 
-def write_subscriptions(plan: Plan, summary: Summary) -> None:
+def write_subscriptions(plan: Plan, summary: Summary, *, actor_label: str = "import") -> None:
     subs = plan.subscriptions
     if not subs:
         return
@@ -347,9 +358,19 @@ def write_subscriptions(plan: Plan, summary: Summary) -> None:
     users = ids_of(User, "email", {s["purchaser"] for s in subs})
     cards = write_cards(plan, users, summary)
     existing = fetch(Subscription, "id", [s["id"] for s in subs], SUBSCRIPTION_FIELDS)
+    # R19: lock the rows whose dates change, then hold those that would undo a paid term or
+    # break a pending payment; they stay exactly as they are and are reported.
+    guard.lock_and_refresh(guard.date_changes(subs, existing), existing, SUBSCRIPTION_FIELDS)
+    held = guard.held_rows(subs, existing)
 
-    write, audits, new_terms, moved = [], [], [], {}
+    write, audits, new_terms, moved = [], guard.audit_held(held, actor_label=actor_label), [], {}
     for row in subs:
+        if row["id"] in held:
+            summary.add("subscriptions", "unchanged")
+            summary.held.append(
+                f"{row.get('path', '$.subscriptions')} ({row['id']}): {held[row['id']]}"
+            )
+            continue
         pay = row["payment"]
         purchaser = users[row["purchaser"]]
         old = existing.get(row["id"])

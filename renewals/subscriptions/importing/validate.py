@@ -524,6 +524,7 @@ class Validator:
         seen = {}
         for path, item in self.items("subscriptions"):
             sub = self.subscription(path, item)
+            sub["path"] = path  # the import's money guard reports a held row by it (R19)
             sub_id = sub.get("id")
             if sub_id and not self.unique(seen, sub_id, f"{path}.id", "subscription"):
                 continue
