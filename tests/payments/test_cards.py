@@ -69,7 +69,9 @@ def test_3220_card_requires_action_then_completes_after_the_challenge():
 
     SandboxGateway().complete_challenge(payment.reference, passed=True)
     actions.complete_action(payment.reference, today=TODAY)
-    actions.complete_action(payment.reference, today=TODAY)  # a reloaded return page changes nothing
+    actions.complete_action(
+        payment.reference, today=TODAY
+    )  # a reloaded return page changes nothing
     payment.refresh_from_db()
     order.refresh_from_db()
     sub.refresh_from_db()
