@@ -3,8 +3,9 @@
 Re-importing the vendor's file is meant to be safe. A row is *held* — left exactly as it is in
 the database, reported with its JSON path and why, and audited on the subscription — when:
 
-- it moves the renewal date back before the end of a term paid through the product (an order
-  or an automatic charge): the paid term would be lost and could never be paid again;
+- it moves the renewal date back before the end of a term paid through the product (a Term row
+  with an order number: an order or an automatic charge): the paid term would be lost and could
+  never be paid again;
 - it changes the renewal date, start date or term while an order is waiting for its payment
   (konbini voucher, bank transfer, 3-D Secure): that payment could then renew nothing.
 
@@ -63,7 +64,7 @@ def held_rows(rows: list[dict], existing: dict) -> dict[str, str]:
     for part in _chunks(changing):
         for sub_id, end in (
             Term.objects.filter(subscription_id__in=part)
-            .exclude(source="import")
+            .exclude(order_number="")
             .values("subscription_id")
             .annotate(end=Max("end"))
             .values_list("subscription_id", "end")
@@ -71,7 +72,7 @@ def held_rows(rows: list[dict], existing: dict) -> dict[str, str]:
             paid_until[sub_id] = end
         for sub_id, end, number in (
             Term.objects.filter(subscription_id__in=part)
-            .exclude(source="import")
+            .exclude(order_number="")
             .values_list("subscription_id", "end", "order_number")
         ):
             if paid_until.get(sub_id) == end:
