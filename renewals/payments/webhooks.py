@@ -11,8 +11,8 @@ Money integrity (R10, R19):
 - an event is applied only to a payment of the gateway whose endpoint received it, so a payment
   of a Stripe deployment can never be paid by a sandbox event, whatever its reference looks like;
 - an event whose id or reference does not fit (over 100 characters, a NUL character), or whose
-  amount is negative, not a number, or finer than its currency allows, is refused with 400 and
-  recorded nowhere;
+  amount is negative, zero (for money events), not a number, or finer than its currency allows,
+  is refused with 400 and recorded nowhere;
 - money is recorded through the renewal door with the business day it arrives on: what R3/R19
   forbid renews nothing, is kept on the order for staff to refund, and the answer is still 200.
 """
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # gateways' events are a few KB; anything larger is not one
 MAX_ID_LENGTH = 100  # WebhookEvent.event_id and Payment.reference
+MONEY_EVENTS = ("payment.succeeded", "transfer.received", "payment.partially_funded")
 
 
 def sandbox_enabled() -> bool:
@@ -68,6 +69,8 @@ def invalid_reason(notice: WebhookNotice) -> str | None:
         return "the event names no payment reference"
     if notice.amount is not None and notice.amount.amount < 0:
         return "the amount is negative"
+    if notice.amount is not None and notice.amount.amount == 0 and notice.type in MONEY_EVENTS:
+        return "the amount is zero"
     if "\\u0000" in json.dumps(notice.payload, default=str) or "\x00" in notice.failure_code:
         return "the event contains a NUL character"
     return None

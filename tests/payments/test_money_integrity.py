@@ -156,7 +156,20 @@ def test_an_event_id_of_exactly_100_characters_is_accepted(client):
 
 @pytest.mark.parametrize(
     "amount",
-    ["-13200", "13200.5", "13200.01", "abc", "NaN", "Infinity", "1e400", 13200.0, -1, True, []],
+    [
+        "-13200",
+        "13200.5",
+        "13200.01",
+        "abc",
+        "NaN",
+        "Infinity",
+        "1e400",
+        13200.0,
+        -1,
+        True,
+        [],
+        "0",
+    ],
 )
 def test_negative_fractional_or_non_numeric_amounts_are_400_and_recorded_nowhere(client, amount):
     payment = konbini()  # ¥13,200 (12,000 + 10 %)

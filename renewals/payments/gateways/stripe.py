@@ -273,7 +273,8 @@ class StripeGateway:
         event_type = _get(event, "type", default="")
         if event_type == "payment_intent.succeeded":
             kind = "payment.succeeded"
-            amount = from_minor(int(_get(intent, "amount_received", default=0)), currency)
+            # Whole minor units or refused (never truncated): from_minor raises on 12.5 or "x".
+            amount = from_minor(_get(intent, "amount_received", default=0), currency)
         elif event_type == "payment_intent.payment_failed":
             error = _get(intent, "last_payment_error") or {}
             failure = _get(error, "decline_code") or _get(error, "code") or "failed"
@@ -293,7 +294,7 @@ class StripeGateway:
                 "amount_remaining",
                 default=0,
             )
-            amount = from_minor(int(_get(intent, "amount", default=0)) - int(remaining), currency)
+            amount = from_minor(_get(intent, "amount", default=0) - remaining, currency)
         payload = event.to_dict() if hasattr(event, "to_dict") else dict(event)
         return WebhookNotice(
             event_id=_get(event, "id", default=""),
