@@ -11,13 +11,29 @@ from renewals.checkout.models import Order
 from renewals.notifications.models import Email
 from renewals.payments import actions
 from renewals.payments.gateways.sandbox import event_body, sign
+from renewals.payments.gateways.stripe import StripeGateway
 from renewals.payments.models import Payment, WebhookEvent
 from renewals.subscriptions.models import Subscription
 
 from .helpers import jpy_subscriptions, order_for
-from .test_stripe import WEBHOOK_SECRET, fixture, post, use_stripe  # noqa: F401 (fixture)
+from .test_stripe import WEBHOOK_SECRET, RecordedStripe, fixture, post
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def use_stripe(settings, monkeypatch):
+    """The configured gateway is Stripe, answering with recorded responses (as test_stripe)."""
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+
+    def install(*responses):
+        gateway = StripeGateway(api_key="sk_test_recorded", http_client=RecordedStripe(*responses))
+        monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: gateway)
+
+    return install
+
+
 LAST = date(2027, 5, 14)
 
 
@@ -32,14 +48,14 @@ def signed_event(reference: str, **intent) -> tuple[bytes, str]:
     return body.encode(), f"t={ts},v1={signature}"
 
 
-def stripe_konbini(use_stripe, today):  # noqa: F811
+def stripe_konbini(use_stripe, today):
     use_stripe(("pi_konbini", 200))
     sub = jpy_subscriptions()[0]
     order = order_for([sub], method="konbini", today=today)
     return actions.start_payment(order, method="konbini", user=order.placed_by, today=today)
 
 
-def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, use_stripe):  # noqa: F811
+def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, use_stripe):
     payment = stripe_konbini(use_stripe, LAST)
     body = event_body("payment.succeeded", payment.reference)
     signature = sign(body, secret="whsec_sandbox_development")
@@ -60,7 +76,7 @@ def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, use_
 def test_a_signed_stripe_event_with_a_bad_amount_is_400_and_recorded_nowhere(
     client,
     use_stripe,
-    amount,  # noqa: F811
+    amount,
 ):
     payment = stripe_konbini(use_stripe, LAST)
     body, signature = signed_event(payment.reference, amount_received=amount)
@@ -72,7 +88,7 @@ def test_a_signed_stripe_event_with_a_bad_amount_is_400_and_recorded_nowhere(
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_stripe_event_id_over_the_column_is_400(client, use_stripe):  # noqa: F811
+def test_a_stripe_event_id_over_the_column_is_400(client, use_stripe):
     payment = stripe_konbini(use_stripe, LAST)
     event = json.loads(signed_event(payment.reference)[0])
     event["id"] = "evt_" + "9" * 200
@@ -92,7 +108,7 @@ def test_stripe_konbini_money_after_the_last_renewable_day_is_kept_for_refund(
     use_stripe,
     frozen_today,
     paid_on,
-    status,  # noqa: F811
+    status,
 ):
     payment = stripe_konbini(use_stripe, LAST)
     assert payment.expires_on == LAST
