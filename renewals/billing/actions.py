@@ -16,8 +16,7 @@ from renewals.core import audit
 from renewals.core.formatting import long_date
 from renewals.core.money import format_money, money
 from renewals.notifications.outbox import queue_email
-from renewals.subscriptions.actions import restore_lapse_dates
-from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.actions import restore_lapse_dates, start_lapse
 
 from .models import Invoice
 from .numbering import format_invoice_number, next_invoice_sequence
@@ -104,9 +103,7 @@ def _mark_overdue(invoice_id: int) -> bool:
     invoice.save(update_fields=["overdue_since"])
     sub_ids = [line["subscription_id"] for line in invoice.lines]
     # lapse_date <= renewal_date holds: the due date is earlier than the term the invoice paid.
-    moved = Subscription.objects.filter(
-        pk__in=sub_ids, lapse_date__gt=invoice.due_date, renewal_date__gte=invoice.due_date
-    ).update(lapse_date=invoice.due_date)
+    moved = start_lapse(sub_ids, day=invoice.due_date, label="daily", invoice=invoice.number)
     audit.record(invoice, action="invoice_overdue", label="daily", subscriptions_moved=moved)
     order = invoice.order
     _email(

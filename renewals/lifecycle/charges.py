@@ -95,7 +95,8 @@ def settle(attempt: ChargeAttempt) -> ChargeAttempt:
     order.refresh_from_db(fields=["status", "failure_code"])
     if order.status == "paid":
         return _finish(attempt, "succeeded", "")
-    if order.status in ("failed", "expired"):
+    if order.status in ("failed", "expired", "payment_after_release", "refunded"):
+        # payment_after_release: the renewal door refused the money (R19); staff refund it.
         code = order.failure_code or getattr(getattr(order, "payment", None), "failure_code", "")
         return _finish(attempt, "failed", code or order.status)
     return _finish(attempt, "pending", "")

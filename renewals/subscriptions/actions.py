@@ -99,6 +99,25 @@ def renew_subscriptions(
 
 
 @transaction.atomic
+def start_lapse(subscription_ids: list[str], *, day: date, label: str = "", **data) -> int:
+    """Start the expiry process of subscriptions from `day` (an overdue invoice's due date, R2, R9).
+
+    Only moves the lapse date earlier, never after D (`lapse_date <= renewal_date` holds), and
+    audits each subscription moved. Returns how many moved.
+    """
+    subs = list(
+        Subscription.objects.select_for_update()
+        .filter(pk__in=subscription_ids, lapse_date__gt=day, renewal_date__gte=day)
+        .order_by("pk")
+    )
+    for sub in subs:
+        sub.lapse_date = day
+    Subscription.objects.bulk_update(subs, ["lapse_date"], batch_size=500)
+    audit.record_many(subs, action="lapse_started", label=label, lapse_date=day.isoformat(), **data)
+    return len(subs)
+
+
+@transaction.atomic
 def restore_lapse_dates(
     subscription_ids: list[str], *, today: date, actor=None, label: str = "", **data
 ) -> tuple[list[str], list[str]]:
