@@ -291,6 +291,9 @@ def _after_payment(request, order, key):
         return redirect("portal:order", number=order.number)
     if order.status == "requires_action" and payment is not None and payment.action_url:
         return redirect(payment.action_url)
+    if order.status == "payment_after_release":
+        # R19: the money arrived but renewed nothing; the order page says it will be refunded.
+        return redirect("portal:order", number=order.number)
     if order.status == "pending_payment":
         messages.success(
             request,
