@@ -29,6 +29,17 @@ def _services_for_markers(request):
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _urls_built_with_the_configured_gateway():
+    """Import the URLconf before any test overrides PAYMENT_GATEWAY.
+
+    `/webhooks/sandbox` is routed only when the process starts with the sandbox gateway (R10); a
+    first import under a test's `settings.PAYMENT_GATEWAY = "stripe"` would drop it for every
+    later test of that worker.
+    """
+    import renewals.urls  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
 def _no_frozen_today(monkeypatch):
     """Tests choose their date explicitly; a RENEWALS_TODAY in the shell must not leak in."""

@@ -185,7 +185,7 @@ def _check(before_stage: str, before_paid: int, today: date) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
