@@ -401,3 +401,23 @@ def test_the_event_signature_still_comes_first():
         today=TODAY,
     )
     assert (status, answer["error"]["code"]) == (400, "invalid_signature")
+
+
+def test_a_sandbox_challenge_left_from_a_sandbox_period_pays_nothing_on_stripe(client, settings):
+    sub = eur_subscription()
+    order = order_for([sub], method="card")
+    payment = actions.start_payment(
+        order, method="card", user=order.placed_by, card_token="4000000000003220", today=TODAY
+    )
+    settings.PAYMENT_GATEWAY = "stripe"  # the vendor switched gateways
+    client.force_login(order.placed_by)
+    page = f"/sandbox/3ds/{payment.reference}/"
+    assert client.get(page).status_code == 404
+    assert client.post(page, {"answer": "complete"}).status_code == 404
+    SandboxGateway().complete_challenge(payment.reference, passed=True)  # even if simulated
+    actions.complete_action(payment.reference, today=TODAY)
+    counts = reconcile_stuck_payments(
+        created_before=payment.created + timedelta(seconds=1), today=TODAY
+    )
+    assert counts["unknown"] == 1
+    assert state(payment) == ("requires_action", "requires_action", D)

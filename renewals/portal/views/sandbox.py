@@ -18,6 +18,8 @@ from renewals.payments.models import Payment, SandboxPayment
 
 
 def _scoped_payment(request, reference: str) -> Payment:
+    if not actions.trusted_gateway("sandbox"):
+        raise Http404("the sandbox is not the gateway")  # R10: no simulated money elsewhere
     payment = (
         Payment.objects.select_related("order")
         .filter(reference=reference, gateway="sandbox", order__placed_by=request.user)
