@@ -193,6 +193,7 @@ def renewal_refusal(
 # R19: why an import row may not move a subscription's dates.
 HELD_PAID_TERM = "paid_term"
 HELD_OPEN_ORDER = "open_order"
+HELD_CANCELLED = "cancelled"
 
 
 def import_hold(
@@ -201,6 +202,8 @@ def import_hold(
     dates_change: bool,
     paid_until: date | None,
     open_order: bool,
+    cancelled_now: bool = False,
+    cancelled_after: bool = False,
 ) -> str | None:
     """Tell why an import must leave a subscription's row as it is (R19); None when it may write.
 
@@ -208,8 +211,12 @@ def import_hold(
     charge), `open_order` whether an order pending payment holds its next term, `dates_change`
     whether the row changes D, the start date or the term. A row that moves D back before a paid
     term's end would undo that payment (`paid_term`); one that changes the dates under a pending
-    order would make its payment unable to renew anything (`open_order`).
+    order would make its payment unable to renew anything (`open_order`); one that would bring a
+    subscription cancelled today back (`cancelled_now` and not `cancelled_after`) reactivates
+    what R2 makes final (`cancelled`).
     """
+    if cancelled_now and not cancelled_after:
+        return HELD_CANCELLED
     if paid_until is not None and new_renewal_date < paid_until:
         return HELD_PAID_TERM
     if open_order and dates_change:

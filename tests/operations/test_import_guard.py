@@ -111,7 +111,7 @@ def test_a_pending_konbini_payment_survives_a_reimport_that_would_move_d(tmp_pat
     order = order_for([sub], method="konbini", today=TODAY)
     payment = actions.start_payment(order, method="konbini", user=order.placed_by, today=TODAY)
     data["subscriptions"][0]["renewal_date"] = "2026-03-31"
-    assert import_bytes(write_bytes(data)).summary.held
+    assert import_bytes(write_bytes(data), today=TODAY).summary.held
     _kind, body = SandboxGateway().customer_pays(payment.reference)
     status, answer = receive_webhook(
         "sandbox", body, SandboxGateway().signed_headers(body), today=TODAY
@@ -138,9 +138,39 @@ def test_the_guard_costs_a_fixed_number_of_queries(tmp_path):
     counts = []
     for n in (5, 50):
         Subscription.objects.all().delete()
-        import_bytes(file_of(n, "2027-03-31"))
+        import_bytes(file_of(n, "2027-03-31"), today=TODAY)
         with CaptureQueriesContext(connection) as ctx:
-            result = import_bytes(file_of(n, "2026-03-31"))
+            result = import_bytes(file_of(n, "2026-03-31"), today=TODAY)
         assert result.ok and not result.summary.held
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("today", "held"),
+    [
+        (date(2027, 5, 14), False),  # the last renewable day: not cancelled yet, the file applies
+        (date(2027, 5, 15), True),  # cancelled since today: the file cannot bring it back
+    ],
+)
+def test_a_file_never_brings_back_a_subscription_cancelled_today(today, held):
+    import_bytes(write_bytes(EXAMPLE), today=TODAY)
+    data = copy.deepcopy(EXAMPLE)
+    data["subscriptions"][0]["renewal_date"] = "2028-03-31"
+    result = import_bytes(write_bytes(data), today=today)
+    assert result.ok
+    sub = Subscription.objects.get()
+    if held:
+        assert sub.renewal_date == date(2027, 3, 31) and sub.stage_on(today) == "cancelled"
+        assert "cancelled on 2027-05-15" in result.summary.held[0]
+        assert result.summary.held[0].startswith("$.subscriptions[0] (SUB-1001): left unchanged")
+    else:
+        assert sub.renewal_date == date(2028, 3, 31) and not result.summary.held
+
+
+def test_a_cancelled_subscription_may_still_get_other_changes_that_keep_it_cancelled():
+    import_bytes(write_bytes(EXAMPLE), today=TODAY)
+    data = copy.deepcopy(EXAMPLE)
+    data["subscriptions"][0]["seats"] = 9
+    result = import_bytes(write_bytes(data), today=date(2027, 6, 1))
+    assert not result.summary.held and Subscription.objects.get().seats == 9

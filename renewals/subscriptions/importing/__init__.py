@@ -23,8 +23,14 @@ class ImportResult:
         return not self.errors
 
 
-def import_bytes(raw: bytes, *, dry_run: bool = False, actor_label: str = "import") -> ImportResult:
-    """Validate a whole import file and, when it is valid, write it in one transaction."""
+def import_bytes(
+    raw: bytes, *, today, dry_run: bool = False, actor_label: str = "import"
+) -> ImportResult:
+    """Validate a whole import file and, when it is valid, write it in one transaction.
+
+    `today` is the business day of the import: rows that would undo a paid term, break a pending
+    payment or bring back a subscription cancelled on that day are held (R19).
+    """
     try:
         data = parse(raw)
     except ImportFileError as exc:
@@ -34,4 +40,6 @@ def import_bytes(raw: bytes, *, dry_run: bool = False, actor_label: str = "impor
         return ImportResult(errors=errors)
     if dry_run:
         return ImportResult()
-    return ImportResult(summary=write_plan(plan, raw_digest=digest(raw), actor_label=actor_label))
+    return ImportResult(
+        summary=write_plan(plan, raw_digest=digest(raw), today=today, actor_label=actor_label)
+    )

@@ -7,7 +7,8 @@ the database, reported with its JSON path and why, and audited on the subscripti
   with an order number: an order or an automatic charge): the paid term would be lost and could
   never be paid again;
 - it changes the renewal date, start date or term while an order is waiting for its payment
-  (konbini voucher, bank transfer, 3-D Secure): that payment could then renew nothing.
+  (konbini voucher, bank transfer, 3-D Secure): that payment could then renew nothing;
+- it would bring back a subscription that is cancelled on the day of the import (R2: final).
 
 The rest of the file imports. The decision is `subscriptions.rules.import_hold` (pure); this
 module gathers its inputs in a fixed number of queries and locks the rows whose dates change, so
@@ -22,7 +23,7 @@ from renewals.core.models import AuditEvent
 from .. import rules
 from ..models import Subscription, Term
 
-DATE_FIELDS = ("start_date", "renewal_date", "term")
+DATE_FIELDS = ("start_date", "renewal_date", "term", "trial")
 CHUNK = 5000
 
 
@@ -55,8 +56,11 @@ def lock_and_refresh(ids: list[str], existing: dict, fields: list[str]) -> None:
             existing[row["id"]] = row
 
 
-def held_rows(rows: list[dict], existing: dict) -> dict[str, str]:
-    """Return {subscription id: why} for the rows the import must leave unchanged (R19)."""
+def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
+    """Return {subscription id: why} for the rows the import must leave unchanged (R19).
+
+    `today` is the business day of the import: a subscription cancelled on it stays cancelled.
+    """
     changing = date_changes(rows, existing)
     if not changing:
         return {}
@@ -89,13 +93,29 @@ def held_rows(rows: list[dict], existing: dict) -> dict[str, str]:
     by_id = {row["id"]: row for row in rows}
     for sub_id in changing:
         row, old = by_id[sub_id], existing[sub_id]
+        new_lapse = (
+            old["lapse_date"] if old["renewal_date"] == row["renewal_date"] else row["renewal_date"]
+        )
         reason = rules.import_hold(
             new_renewal_date=row["renewal_date"],
             dates_change=True,
             paid_until=paid_until.get(sub_id),
             open_order=sub_id in open_orders,
+            cancelled_now=rules.stage_on(
+                old["lapse_date"], old["term"], trial=old["trial"], today=today
+            )
+            == rules.CANCELLED,
+            cancelled_after=rules.stage_on(new_lapse, row["term"], trial=row["trial"], today=today)
+            == rules.CANCELLED,
         )
-        if reason == rules.HELD_PAID_TERM:
+        if reason == rules.HELD_CANCELLED:
+            cancelled_on = rules.stage_dates(old["lapse_date"], old["term"], trial=old["trial"])
+            held[sub_id] = (
+                f"left unchanged: the subscription was cancelled on "
+                f"{cancelled_on[rules.CANCELLED]} and a cancelled subscription is never "
+                "reactivated (R2); import it under a new id to start a new subscription"
+            )
+        elif reason == rules.HELD_PAID_TERM:
             held[sub_id] = (
                 f"left unchanged: the renewal date {row['renewal_date']} would undo the term up "
                 f"to {paid_until[sub_id]} paid by order {paid_by.get(sub_id) or '?'} "

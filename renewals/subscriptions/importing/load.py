@@ -187,8 +187,11 @@ def ids_of(model, key: str, keys) -> dict:
     return {k: v["pk"] for k, v in fetch(model, key, set(keys), ["pk"]).items()}
 
 
-def write_plan(plan: Plan, *, raw_digest: str, actor_label: str = "import") -> Summary:
-    """Write every row of a valid plan in one transaction; return what changed."""
+def write_plan(plan: Plan, *, raw_digest: str, today, actor_label: str = "import") -> Summary:
+    """Write every row of a valid plan in one transaction; return what changed.
+
+    `today` is the business day of the import (the money guard of R19 judges stages with it).
+    """
     summary = Summary()
     with transaction.atomic():
         upsert(
@@ -220,7 +223,7 @@ def write_plan(plan: Plan, *, raw_digest: str, actor_label: str = "import") -> S
         )
         write_prices(plan, summary)
         write_users(plan, summary)
-        write_subscriptions(plan, summary, actor_label=actor_label)
+        write_subscriptions(plan, summary, today=today, actor_label=actor_label)
         AuditEvent.objects.create(
             actor_label=actor_label,
             object_type="import",
@@ -348,7 +351,9 @@ def write_cards(plan: Plan, users: dict, summary: Summary) -> dict:
     return {key: card[0] for key, card in have.items() if card[2] is None}
 
 
-def write_subscriptions(plan: Plan, summary: Summary, *, actor_label: str = "import") -> None:
+def write_subscriptions(
+    plan: Plan, summary: Summary, *, today, actor_label: str = "import"
+) -> None:
     subs = plan.subscriptions
     if not subs:
         return
@@ -361,7 +366,7 @@ def write_subscriptions(plan: Plan, summary: Summary, *, actor_label: str = "imp
     # R19: lock the rows whose dates change, then hold those that would undo a paid term or
     # break a pending payment; they stay exactly as they are and are reported.
     guard.lock_and_refresh(guard.date_changes(subs, existing), existing, SUBSCRIPTION_FIELDS)
-    held = guard.held_rows(subs, existing)
+    held = guard.held_rows(subs, existing, today=today)
 
     write, audits, new_terms, moved = [], guard.audit_held(held, actor_label=actor_label), [], {}
     for row in subs:

@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def load(self, today):
         with transaction.atomic():
-            result = import_bytes(demo_data.demo_file(today), actor_label="demo")
+            result = import_bytes(demo_data.demo_file(today), today=today, actor_label="demo")
             if result.errors:
                 raise CommandError("the demo data set is invalid:\n" + "\n".join(result.errors))
             User.objects.create_superuser(

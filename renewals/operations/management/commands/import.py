@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from renewals.core import clock
 from renewals.subscriptions.importing import import_bytes
 from renewals.subscriptions.importing.validate import MAX_BYTES
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, **options):
         raw = self.read(file)
-        result = import_bytes(raw, dry_run=dry_run, actor_label=f"import:{Path(file).name}")
+        result = import_bytes(
+            raw, today=clock.today(), dry_run=dry_run, actor_label=f"import:{Path(file).name}"
+        )
         if result.errors:
             for line in result.errors:
                 self.stderr.write(line)
