@@ -29,9 +29,8 @@ from renewals.notifications.outbox import queue_email
 from renewals.subscriptions import rules as subscription_rules
 from renewals.subscriptions.models import Subscription
 
-from . import customers, rules
+from . import customers, gateways, rules
 from .cards import active_cards
-from .gateways import get_gateway
 from .gateways.base import GatewayResult, PaymentRequest
 from .models import Payment
 
@@ -75,7 +74,7 @@ def start_payment(
         # Before the payment exists: a customer record moves no money, so if the gateway cannot
         # answer, the checkout is refused with nothing charged (gateway_unavailable).
         gateway_customer = customers.gateway_customer_for(
-            get_gateway(gateway_name), order.customer, email=email
+            gateways.get_gateway(gateway_name), order.customer, email=email
         )
     with transaction.atomic():
         payment, created = Payment.objects.get_or_create(
@@ -237,7 +236,7 @@ def complete_action(reference: str) -> Payment:
     from .collecting import confirm_payment, idempotency_key  # they record through this module
     from .ledger import call_gateway
 
-    gateway = get_gateway(payment.gateway)
+    gateway = gateways.get_gateway(payment.gateway)
     result = call_gateway(
         payment.gateway,
         "retrieve_payment",

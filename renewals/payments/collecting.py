@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from . import actions, rules
-from .gateways import get_gateway
+from . import actions, gateways, rules
 from .gateways.base import GatewayResult, PaymentRequest
 from .ledger import call_gateway
 from .models import GatewayCall, Payment
@@ -29,7 +28,7 @@ def idempotency_key(payment: Payment) -> str:
 
 def collect(payment: Payment, request: PaymentRequest, *, user) -> Payment:
     """Start collecting a created payment at its gateway; record the answer; look up a lost one."""
-    gateway = get_gateway(payment.gateway)
+    gateway = gateways.get_gateway(payment.gateway)
     result = call_gateway(
         payment.gateway,
         "create_payment",
@@ -47,7 +46,7 @@ def collect(payment: Payment, request: PaymentRequest, *, user) -> Payment:
 
 def look_up(payment: Payment) -> GatewayResult | None:
     """Ask the gateway what became of a payment (one ledger row); None: it shows none."""
-    gateway = get_gateway(payment.gateway)
+    gateway = gateways.get_gateway(payment.gateway)
     key = idempotency_key(payment)
     if payment.reference.startswith(NEW_REFERENCE):
         return call_gateway(
@@ -80,7 +79,7 @@ def confirm_payment(payment_id: int, *, source: str, throttle: bool = False) -> 
     if throttle and _asked_recently(payment):
         return payment
     result = look_up(payment)
-    gateway = get_gateway(payment.gateway)
+    gateway = gateways.get_gateway(payment.gateway)
     decision = rules.after_lookup(
         payment.status,
         None if result is None else result.outcome,

@@ -77,9 +77,7 @@ def call_gateway(
         error = f"{type(exc).__name__}: {exc}"[:300]
         answer = unknown("exception") if kind.endswith("_payment") else None
     elapsed = int((time.monotonic() - started) * 1000)
-    _write(
-        gateway_name, kind, answer, error, elapsed, idempotency_key, payment, customer
-    )
+    _write(gateway_name, kind, answer, error, elapsed, idempotency_key, payment, customer)
     if error and answer is None:
         raise GatewayUnavailable(error)
     return answer

@@ -29,7 +29,6 @@ from .gateways.sandbox import test_card_or_refuse
 from .models import Payment
 
 
-
 def request_hash(group_key: str, payment: dict, expected_total: Money | None) -> str:
     """Return a stable digest of a checkout request, to recognise a reused idempotency key.
 

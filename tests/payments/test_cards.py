@@ -179,7 +179,7 @@ def test_an_unreachable_gateway_fails_the_payment_and_releases_the_term(monkeypa
         def create_payment(self, request):
             raise ConnectionError("gateway unreachable")
 
-    monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: Down())
+    monkeypatch.setattr("renewals.payments.gateways.get_gateway", lambda name=None: Down())
     sub = eur_subscription()
     order = order_for([sub])
     payment = pay_card(order, "4242424242424242")

@@ -67,7 +67,7 @@ def use_stripe(settings, monkeypatch):
     def install(*responses):
         http = RecordedStripe(*responses)
         gateway = StripeGateway(api_key="sk_test_recorded", http_client=http)
-        monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: gateway)
+        monkeypatch.setattr("renewals.payments.gateways.get_gateway", lambda name=None: gateway)
         return http
 
     return install

@@ -246,7 +246,9 @@ class SandboxGateway:
                 exp_month=12,
                 exp_year=2030,
             )
-        outcome = {"expired": "pending", "collecting": "requires_action"}.get(row.status, row.status)
+        outcome = {"expired": "pending", "collecting": "requires_action"}.get(
+            row.status, row.status
+        )
         url = ""
         if row.status == "collecting":
             url = payment_page_path(row.reference)
@@ -270,9 +272,7 @@ class SandboxGateway:
             row = SandboxPayment.objects.select_for_update().get(reference=reference)
             if row.status == "collecting":
                 self._card(row, digits, off_session=False)
-                row.save(
-                    update_fields=["card_number", "status", "failure_code", "answers_to_lose"]
-                )
+                row.save(update_fields=["card_number", "status", "failure_code", "answers_to_lose"])
         return row
 
     def complete_challenge(self, reference: str, *, passed: bool) -> SandboxPayment:

@@ -138,7 +138,7 @@ class StripeGateway:
             params["customer"] = request.gateway_customer_id
         if request.method == "card":
             customer, method = split_token(request.card_token or "")
-            params.update(payment_method_types=["card"], payment_method=method)
+            params.update(allowed_payment_method_types=["card"], payment_method=method)
             if customer:
                 params["customer"] = customer  # a card is charged through its own Customer
             if request.off_session:
@@ -147,7 +147,7 @@ class StripeGateway:
                 params["return_url"] = request.return_url or settings.PORTAL_BASE_URL
         elif request.method == "konbini":
             params.update(
-                payment_method_types=["konbini"],
+                allowed_payment_method_types=["konbini"],
                 payment_method_data={
                     "type": "konbini",
                     "billing_details": {"email": request.customer_email},
@@ -159,7 +159,7 @@ class StripeGateway:
                 params["payment_method_options"] = {"konbini": {"expires_at": int(end.timestamp())}}
         elif request.method == "bank_transfer":
             params.update(
-                payment_method_types=["customer_balance"],
+                allowed_payment_method_types=["customer_balance"],
                 payment_method_data={"type": "customer_balance"},
                 payment_method_options={
                     "customer_balance": {
@@ -172,12 +172,15 @@ class StripeGateway:
 
     def session_params(self, request: PaymentRequest) -> dict:
         """The Checkout Session (Stripe's hosted page) a new card is typed on."""
-        intent_data = {"metadata": _metadata(request), "description": f"Renewals order {request.reference_hint}"}
+        intent_data = {
+            "metadata": _metadata(request),
+            "description": f"Renewals order {request.reference_hint}",
+        }
         if request.save_card:
             intent_data["setup_future_usage"] = "off_session"
         params = {
             "mode": "payment",
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "line_items": [
                 {
                     "quantity": 1,
@@ -247,7 +250,9 @@ class StripeGateway:
         charged = [i for i in intents if get(i, "status") == "succeeded"]
         return result_from_intent((charged or intents)[0])
 
-    def apply_customer_balance(self, reference: str, *, amount, idempotency_key: str) -> GatewayResult:
+    def apply_customer_balance(
+        self, reference: str, *, amount, idempotency_key: str
+    ) -> GatewayResult:
         """Apply funds waiting on the customer's cash balance to a bank-transfer PaymentIntent."""
         try:
             intent = self.client.v1.payment_intents.apply_customer_balance(

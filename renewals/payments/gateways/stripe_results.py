@@ -176,7 +176,11 @@ def notice_from_event(event) -> WebhookNotice:
         error = get(obj, "last_payment_error") or {}
         failure = get(error, "decline_code") or get(error, "code") or "failed"
         # A konbini voucher that passes its deadline fails the intent: that is an expiry.
-        expired = "konbini" in (get(obj, "payment_method_types") or [])
+        types = [
+            *(get(obj, "payment_method_types") or []),
+            *(get(obj, "allowed_payment_method_types") or []),
+        ]
+        expired = "konbini" in types
         kind = "payment.expired" if expired else "payment.failed"
     elif event_type == "payment_intent.canceled":
         kind = "payment.expired"
@@ -210,6 +214,8 @@ def notice_from_event(event) -> WebhookNotice:
         created=str(get(event, "created", default="")),
         payload=payload,
         failure_code=failure,
-        metadata={k: str(v) for k, v in dict(metadata).items() if k in ("order", "idempotency_key")},
+        metadata={
+            k: str(v) for k, v in dict(metadata).items() if k in ("order", "idempotency_key")
+        },
         gateway_customer_id=customer,
     )
