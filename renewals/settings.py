@@ -195,7 +195,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
 # Cache (API rate limits): Redis when REDIS_URL or a redis BROKER_URL is set, else per process.
-REDIS_URL = os.environ.get("REDIS_URL", "") or (BROKER_URL if BROKER_URL.startswith("redis") else "")
+REDIS_URL = os.environ.get("REDIS_URL", "") or (
+    BROKER_URL if BROKER_URL.startswith("redis") else ""
+)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

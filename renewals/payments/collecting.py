@@ -39,6 +39,17 @@ def collect(payment: Payment, request: PaymentRequest, *, user) -> Payment:
     payment = actions.record_result(
         payment.pk, result, actor_label=f"gateway:{payment.gateway}", user=user
     )
+    if payment.status == "confirming" and request.method == "card" and not request.card_token:
+        # Making a payment page moves no money: asking again with the same idempotency key is
+        # the lookup — the gateway answers with the page it made, or makes it now (R10).
+        result = call_gateway(
+            payment.gateway,
+            "create_payment",
+            lambda: gateway.create_payment(request),
+            idempotency_key=request.idempotency_key,
+            payment=payment,
+        )
+        return actions.record_result(payment.pk, result, actor_label=f"lookup:{payment.gateway}")
     if payment.status == "confirming":
         payment = confirm_payment(payment.pk, source="checkout")
     return payment
@@ -65,7 +76,9 @@ def look_up(payment: Payment) -> GatewayResult | None:
     )
 
 
-def confirm_payment(payment_id: int, *, source: str, throttle: bool = False) -> Payment:
+def confirm_payment(
+    payment_id: int, *, source: str, throttle: bool = False, lag_over: bool = False
+) -> Payment:
     """Look a confirming payment up at its gateway and settle it from the answer (R10).
 
     A lost answer, or "not found yet" from a lookup that lags (Stripe's search), leaves it
@@ -83,7 +96,7 @@ def confirm_payment(payment_id: int, *, source: str, throttle: bool = False) -> 
     decision = rules.after_lookup(
         payment.status,
         None if result is None else result.outcome,
-        lookup_may_lag=getattr(gateway, "find_may_lag", False),
+        lookup_may_lag=getattr(gateway, "find_may_lag", False) and not lag_over,
     )
     if decision is None:
         return payment

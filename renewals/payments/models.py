@@ -156,3 +156,48 @@ class SandboxPayment(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+FUNDS_STATUSES = [
+    ("applying", _("Being applied")),
+    ("applied", _("Applied to a payment")),
+    ("flagged", _("Needs staff")),
+    ("resolved", _("Resolved by staff")),
+]
+
+
+class CustomerFunds(models.Model):
+    """Money that arrived on a customer's gateway balance, not on a payment (R10).
+
+    A transfer with the wrong reference lands on the Stripe customer's cash balance. It is
+    applied to that customer's one open bank-transfer payment of the same amount, or flagged
+    for staff: money is never left unrecorded.
+    """
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100)
+    gateway_customer_id = models.CharField(max_length=60)
+    customer = models.ForeignKey(
+        "accounts.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=FUNDS_STATUSES)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_funds"
+    )
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "customer funds"
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="one_funds_row_per_event"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s for s, _l in FUNDS_STATUSES]),
+                name="customer_funds_status_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} on {self.gateway_customer_id}"

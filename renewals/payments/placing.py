@@ -28,6 +28,8 @@ from .actions import METHODS, saved_card, start_payment
 from .gateways.sandbox import test_card_or_refuse
 from .models import Payment
 
+DEFAULT_RETURN_URL = "/billing/orders/{order}/?return=1"
+
 
 def request_hash(group_key: str, payment: dict, expected_total: Money | None) -> str:
     """Return a stable digest of a checkout request, to recognise a reused idempotency key.
@@ -119,8 +121,10 @@ def place_order(
     Refusals change nothing: unknown group (404), ineligible lines, a method the group may not
     use, a price different from the one the user saw ("price_changed" 409, the cart lines then
     store the new prices), a renewal already being paid ("payment_pending" 409).
-    `return_url` may contain "{order}", replaced by the order number.
+    `return_url` may contain "{order}", replaced by the order number; by default the gateway's
+    payment page sends the customer back to the order's page, which records the outcome.
     """
+    return_url = return_url or DEFAULT_RETURN_URL
     key = (idempotency_key or "").strip()
     if not key or len(key) > 200:
         raise DomainError(

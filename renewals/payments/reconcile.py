@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 # Longer than any checkout takes to hear from its gateway: younger payments may still be in flight.
 GRACE = timedelta(minutes=15)
+# Longer than a gateway's lookup trails its writes (Stripe's search: under a minute, up to an
+# hour in outages) and than a Stripe Checkout page lives (24 hours): a payment older than this
+# that its gateway still cannot find was never made there.
+LAG_LIMIT = timedelta(hours=25)
 
 
 def reconcile_stuck_payments(*, created_before: datetime) -> dict[str, int]:
@@ -49,7 +53,8 @@ def reconcile_stuck_payments(*, created_before: datetime) -> dict[str, int]:
                 if complete_action(payment.reference).status != "requires_action":
                     counts["completed"] += 1
                 continue
-            after = confirm_payment(payment.pk, source="reconciler")
+            lag_over = payment.created < created_before - LAG_LIMIT
+            after = confirm_payment(payment.pk, source="reconciler", lag_over=lag_over)
             if after.status in ("created", "confirming"):
                 counts["unknown"] += 1
             elif after.failure_code == "no_gateway_answer":

@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import actions
+from . import actions, funds
 from .gateways import get_gateway
 from .gateways.base import WebhookNotice, WebhookSignatureError
+from .matching import UNMATCHED_TYPES, match_notice
 from .models import Payment, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,10 @@ def receive_webhook(gateway_name: str, body: bytes, headers) -> tuple[int, dict]
     except WebhookSignatureError as exc:
         log.warning("rejected %s webhook: %s", gateway_name, exc)
         return 400, {"error": {"code": "invalid_signature", "message": str(exc)}}
+    # R10: an event for a payment whose first answer was lost is matched by its metadata.
+    notice = match_notice(notice, gateway_name=gateway_name)
     if (
-        notice.type != "ignored"
+        notice.type not in UNMATCHED_TYPES
         and not Payment.objects.filter(reference=notice.payment_reference).exists()
     ):
         # Not stored: an event can overtake the gateway's answer to our own call (the payment
@@ -63,6 +66,8 @@ def apply_notice(notice: WebhookNotice, *, source: str) -> str:
     """Apply a verified event to its payment; return what happened, for the answer and logs."""
     if notice.type == "ignored":
         return "ignored"
+    if notice.type == "customer.funds_received":
+        return funds.funds_received(notice, source=source)
     reference = notice.payment_reference
     if notice.type == "payment.succeeded":
         changed = actions.payment_succeeded(reference, amount=notice.amount, source=source)

@@ -275,6 +275,12 @@ class SandboxGateway:
                 row.save(update_fields=["card_number", "status", "failure_code", "answers_to_lose"])
         return row
 
+    def cancel_collection(self, reference: str) -> None:
+        """The customer left the payment page without paying: nothing is charged."""
+        SandboxPayment.objects.filter(reference=reference, status="collecting").update(
+            status="failed", failure_code="canceled"
+        )
+
     def complete_challenge(self, reference: str, *, passed: bool) -> SandboxPayment:
         """Record the customer's answer to a 3-D Secure challenge (only once)."""
         with transaction.atomic():

@@ -144,7 +144,7 @@ class StripeGateway:
             if request.off_session:
                 params["off_session"] = True
             else:
-                params["return_url"] = request.return_url or settings.PORTAL_BASE_URL
+                params["return_url"] = absolute(request.return_url)
         elif request.method == "konbini":
             params.update(
                 allowed_payment_method_types=["konbini"],
@@ -194,8 +194,8 @@ class StripeGateway:
             "client_reference_id": request.reference_hint,
             "metadata": _metadata(request),
             "payment_intent_data": intent_data,
-            "success_url": request.return_url or settings.PORTAL_BASE_URL,
-            "cancel_url": request.cancel_url or request.return_url or settings.PORTAL_BASE_URL,
+            "success_url": absolute(request.return_url),
+            "cancel_url": absolute(request.cancel_url or request.return_url),
         }
         if request.gateway_customer_id:
             params["customer"] = request.gateway_customer_id
@@ -276,6 +276,14 @@ class StripeGateway:
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureError(f"malformed event: {exc}") from None
         return notice_from_event(event)
+
+
+def absolute(url: str) -> str:
+    """Stripe sends customers back to absolute URLs: a path is put under PORTAL_BASE_URL."""
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    if not url:
+        return base + "/"
+    return url if "://" in url else base + "/" + url.lstrip("/")
 
 
 def _metadata(request: PaymentRequest) -> dict:
