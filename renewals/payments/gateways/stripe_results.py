@@ -25,6 +25,13 @@ def get(obj, *path, default=None):
     return default if obj is None else obj
 
 
+def plain(value) -> dict:
+    """A Stripe object (or a dict) as a plain dict."""
+    if value is None:
+        return {}
+    return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
 def object_id(value) -> str:
     """The id of an expandable field: a string id or an expanded object."""
     return value if isinstance(value, str) else get(value, "id", default="")
@@ -201,11 +208,11 @@ def notice_from_event(event) -> WebhookNotice:
         # Money on the customer's balance that Stripe could not match to a PaymentIntent.
         kind, reference = "customer.funds_received", ""
         customer = object_id(get(obj, "customer"))
-        available = get(obj, "available") or {}
-        code, minor = next(iter(sorted(dict(available).items())), ("jpy", 0))
+        available = plain(get(obj, "available"))
+        code, minor = next(iter(sorted(available.items())), ("jpy", 0))
         amount = from_minor(int(minor), str(code).upper()) if minor else None
     payload = event.to_dict() if hasattr(event, "to_dict") else dict(event)
-    metadata = get(obj, "metadata") or {}
+    metadata = plain(get(obj, "metadata"))
     return WebhookNotice(
         event_id=get(event, "id", default=""),
         type=kind,

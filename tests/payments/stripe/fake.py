@@ -24,6 +24,14 @@ from stripe.params import checkout as CP
 from .shapes import ShapeError, check_object, check_params, decode_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
+JP_ADDRESS = {
+    "city": "千代田区",
+    "country": "JP",
+    "line1": "丸の内1-1-2",
+    "line2": None,
+    "postal_code": "100-0005",
+    "state": "東京都",
+}
 WEBHOOK_SECRET = "whsec_test_fake"
 
 ROUTES = [
@@ -433,11 +441,11 @@ class FakeStripe(stripe.HTTPClient):
                             "type": "zengin",
                             "supported_networks": ["zengin"],
                             "zengin": {
-                                "account_holder_address": None,
+                                "account_holder_address": JP_ADDRESS,
                                 "account_holder_name": "ﾚﾆｭｰｱﾙｽﾞ(ｶ",
                                 "account_number": number,
                                 "account_type": "futsu",
-                                "bank_address": None,
+                                "bank_address": JP_ADDRESS,
                                 "bank_code": "0009",
                                 "bank_name": "三井住友銀行",
                                 "branch_code": "950",

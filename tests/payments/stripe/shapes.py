@@ -4,7 +4,8 @@ The pinned `stripe` SDK is generated from Stripe's OpenAPI description: request 
 TypedDicts in `stripe.params` ("File generated from our OpenAPI spec") and every resource class
 (`stripe.PaymentIntent`, `stripe.checkout.Session`, …) annotates its fields. These checks walk
 those annotations recursively: an unknown key, a value outside a Literal, or a wrong type fails.
-`Literal[...] | str` (the SDK's forward-compatible spelling) is checked strictly as the Literal.
+`Literal['a', 'b'] | str` (the SDK's forward-compatible spelling) is checked strictly as the
+Literal; `Literal[''] | str` (a string, or empty to unset) stays a string.
 
 Requests are checked as the SDK sends them (form-encoded), so scalars arrive as strings: an int
 must be digits, a bool "true"/"false". SHAPES_VERSION names what the shapes are: the SDK and API
@@ -111,7 +112,9 @@ def _union_options(annotation) -> list:
     if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
         options = [a for a in typing.get_args(annotation)]
         literals = [a for a in options if typing.get_origin(a) is typing.Literal]
-        if literals and str in options:  # "Literal[...]|str": checked strictly
+        named = [v for a in literals for v in typing.get_args(a) if v != ""]
+        if named and str in options:  # "Literal['a', 'b']|str": checked strictly
+            # ("Literal['']|str" is the SDK's "a string, or empty to unset": str stays.)
             options = [a for a in options if a is not str]
         return options
     return [annotation]
