@@ -18,7 +18,7 @@ from .ledger import call_gateway
 from .models import GatewayCall, Payment
 
 NEW_REFERENCE = "new_"  # a payment's placeholder reference until the gateway names it
-LOOKUP_EVERY = timedelta(seconds=5)  # a customer's "check again" asks the gateway at most so often
+LOOKUP_EVERY = timedelta(seconds=3)  # a customer's "check again" asks the gateway at most so often
 
 
 def idempotency_key(payment: Payment) -> str:
