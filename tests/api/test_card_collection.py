@@ -19,9 +19,7 @@ GROUP = "5100000001:EUR:online"
 PAN = re.compile(r"\d{13,19}")
 
 
-def test_a_new_card_answers_requires_action_with_the_sandbox_payment_page(
-    api, user, subs, today, client
-):
+def test_a_new_card_answers_requires_action_with_the_sandbox_payment_page(api, user, today, client):
     add(api, ["SUB-0"])
     response = checkout(api, {"group": GROUP, "payment": {"method": "card", "save": True}})
     assert response.status_code == 201
@@ -40,9 +38,7 @@ def test_a_new_card_answers_requires_action_with_the_sandbox_payment_page(
     assert user.cards.get().last4 == "4242"  # saved as asked
 
 
-def test_a_number_that_is_not_a_test_card_is_refused_on_the_payment_page(
-    api, user, subs, today, client
-):
+def test_a_number_that_is_not_a_test_card_is_refused_on_the_payment_page(api, user, today, client):
     add(api, ["SUB-0"])
     order = checkout(api, {"group": GROUP, "payment": {"method": "card"}}).json()
     client.force_login(user)
