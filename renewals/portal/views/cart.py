@@ -301,15 +301,6 @@ def _error_text(error: DomainError) -> str:
     return words.get(error.code, error.message)
 
 
-def confirming_text() -> str:
-    """What a customer is told while a payment's outcome is unknown (R10): never "not charged"."""
-    return _(
-        "We are confirming your payment with the payment provider. Please do not pay again: "
-        "this page shows the result as soon as it is known, and you will get an email once "
-        "the payment is confirmed."
-    )
-
-
 def _after_payment(request, order, key):
     """Send the customer where the payment's outcome leads (R9)."""
     payment = getattr(order, "payment", None)
@@ -318,8 +309,7 @@ def _after_payment(request, order, key):
         return redirect("portal:order", number=order.number)
     if order.status == "requires_action" and payment is not None and payment.action_url:
         return redirect(payment.action_url)
-    if order.status == "confirming":
-        messages.warning(request, confirming_text())
+    if order.status == "confirming":  # its page says "we are confirming your payment" (R10)
         return redirect("portal:order", number=order.number)
     if order.status == "pending_payment":
         messages.success(

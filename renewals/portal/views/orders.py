@@ -19,7 +19,7 @@ from renewals.checkout.pricing import tax_percent
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.payments.collecting import return_from_gateway
-from renewals.portal.views.cart import confirming_text, decline_text
+from renewals.portal.views.cart import decline_text
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,7 @@ def order_detail(request, number):
                 messages.error(request, error.message)
         order = _visible_order(request.user, number)
         payment = _related(order, "payment")
-        if order.status == "confirming":
-            messages.warning(request, confirming_text())
-        elif order.status == "paid":
+        if order.status == "paid":  # a confirming order's page says so itself
             messages.success(request, _("Payment received. Your subscriptions are renewed."))
         elif order.status == "failed":
             messages.error(
