@@ -147,6 +147,23 @@ class FakeStripe(stripe.HTTPClient):
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
         return intent
 
+    def authenticate(self, intent_id: str, *, passed: bool = True) -> dict:
+        """The customer answers the 3-D Secure challenge of a PaymentIntent."""
+        intent = self.intents[intent_id]
+        if passed:
+            intent.update(status="succeeded", amount_received=intent["amount"], next_action=None)
+        else:
+            intent.update(
+                status="requires_payment_method",
+                next_action=None,
+                last_payment_error={
+                    "type": "card_error",
+                    "code": "payment_intent_authentication_failure",
+                    "message": "The provided PaymentMethod has failed authentication.",
+                },
+            )
+        return intent
+
     def fund(self, intent_id: str, amount: int) -> dict:
         intent = self.intents[intent_id]
         intent.update(status="succeeded", amount_received=amount, next_action=None)
