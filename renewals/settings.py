@@ -215,6 +215,8 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
 SANDBOX_WEBHOOK_SECRET = os.environ.get("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_development")
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Another base URL for Stripe's API (stripe-mock, a recording proxy); empty: Stripe's own.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 KONBINI_DEADLINE_DAYS = int(os.environ.get("KONBINI_DEADLINE_DAYS", "3"))
 BANK_TRANSFER_DEADLINE_DAYS = int(os.environ.get("BANK_TRANSFER_DEADLINE_DAYS", "7"))
 INVOICE_NET_DAYS = int(os.environ.get("INVOICE_NET_DAYS", "30"))

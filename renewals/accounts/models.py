@@ -74,11 +74,22 @@ class Customer(models.Model):
     vat_id = models.CharField(_("VAT id"), max_length=40, blank=True)
     vat_id_validated = models.BooleanField(_("VAT id validated"), default=False)
     address = models.TextField(_("address"), blank=True)
+    # R10: the one customer record of this CSN at the payment gateway (Stripe `cus_…`), reused
+    # for its cards and its bank-transfer virtual account; written by renewals.payments only.
+    gateway_customer_id = models.CharField(_("gateway customer id"), max_length=60, blank=True)
+    # The JP bank-transfer account the gateway gave this customer (bank, branch, number, holder):
+    # the same for every order, printed on orders and invoices.
+    bank_transfer_account = models.JSONField(_("bank transfer account"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
         ordering = ["csn"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["gateway_customer_id"],
+                condition=~Q(gateway_customer_id=""),
+                name="one_customer_per_gateway_customer",
+            ),
             models.CheckConstraint(condition=Q(csn__regex=r"^[0-9]+$"), name="customer_csn_digits"),
         ]
 

@@ -266,11 +266,14 @@ class CartItemsIn(Schema):
 
 
 class PaymentIn(Schema):
-    """One of: card number (sandbox), saved card id, konbini, bank_transfer, invoice."""
+    """One of: a new card (collected on the gateway's payment page: omit card_number), a saved
+    card id, konbini, bank_transfer, invoice. `card_number` is accepted by the sandbox only, and
+    only its published test numbers (422 card_number_not_accepted otherwise)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
+                {"method": "card", "save": True},
                 {"method": "card", "card_number": "4242424242424242", "save": False},
                 {"method": "card", "payment_method_id": "12"},
                 {"method": "konbini"},
@@ -345,6 +348,7 @@ class OrderOut(Schema):
         "paid",
         "pending_payment",
         "requires_action",
+        "confirming",
         "failed",
         "expired",
         "payment_after_release",

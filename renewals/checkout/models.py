@@ -12,6 +12,8 @@ PRICE_KINDS = [("renewal", _("Special renewal price")), ("list", _("List price")
 ORDER_STATUSES = [
     ("requires_action", _("Requires action")),
     ("pending_payment", _("Pending payment")),
+    # The gateway's answer was lost: the payment is being looked up; it may have been charged.
+    ("confirming", _("Confirming payment")),
     ("paid", _("Paid")),
     ("failed", _("Failed")),
     ("expired", _("Expired")),
@@ -20,10 +22,10 @@ ORDER_STATUSES = [
     ("payment_after_release", _("Payment received, not applied: to be refunded")),
     ("refunded", _("Refunded")),
 ]
-OPEN_STATUSES = ("requires_action", "pending_payment")
+OPEN_STATUSES = ("requires_action", "pending_payment", "confirming")
 KEPT_STATUSES = ("payment_after_release",)
 TOTAL_TOLERANCE = Value(Decimal("0.0005"))
-HOLDING_STATUSES = ("requires_action", "pending_payment", "paid")
+HOLDING_STATUSES = ("requires_action", "pending_payment", "confirming", "paid")
 
 
 class CartLine(models.Model):

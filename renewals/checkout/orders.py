@@ -261,11 +261,28 @@ def order_refunded(order_id, *, actor_label: str) -> bool:
 def order_requires_action(order_id) -> bool:
     """Mark an open order as waiting for the customer's 3-D Secure challenge (R9)."""
     order = _locked(order_id)
-    if order.status != "pending_payment":
+    if order.status not in ("pending_payment", "confirming"):
         return False
     order.status = "requires_action"
     order.save(update_fields=["status"])
     audit.record(order, action="order_requires_action", label="gateway")
+    return True
+
+
+@transaction.atomic
+def order_confirming(order_id) -> bool:
+    """Mark an open order as confirming: its gateway's answer was lost, it is being looked up.
+
+    The order keeps holding its terms (R5 payment_pending): the customer may have been charged,
+    so the group cannot be paid again until the gateway says what happened (R10).
+    """
+    order = _locked(order_id)
+    if order.status not in ("pending_payment", "requires_action"):
+        return False
+    previous = order.status
+    order.status = "confirming"
+    order.save(update_fields=["status"])
+    audit.record(order, action="order_confirming", label="gateway", previous=previous)
     return True
 
 

@@ -29,9 +29,8 @@ from renewals.notifications.outbox import queue_email
 from renewals.subscriptions import rules as subscription_rules
 from renewals.subscriptions.models import Subscription
 
-from . import rules
+from . import customers, gateways, rules
 from .cards import active_cards
-from .gateways import get_gateway
 from .gateways.base import GatewayResult, PaymentRequest
 from .models import Payment
 
@@ -69,6 +68,14 @@ def start_payment(
         card_token = _card_token(card_token, card_id, user=user, order=order)
     gateway_name = "invoice" if method == "invoice" else settings.PAYMENT_GATEWAY
     expires_on = _deadline(order, method, today)
+    email = getattr(_purchaser(order), "email", "")
+    gateway_customer = ""
+    if method != "invoice" and customers.needs_customer(method, card_token):
+        # Before the payment exists: a customer record moves no money, so if the gateway cannot
+        # answer, the checkout is refused with nothing charged (gateway_unavailable).
+        gateway_customer = customers.gateway_customer_for(
+            gateways.get_gateway(gateway_name), order.customer, email=email
+        )
     with transaction.atomic():
         payment, created = Payment.objects.get_or_create(
             order=order,
@@ -92,26 +99,21 @@ def start_payment(
         amount=money(order.total, order.currency),
         method=method,
         idempotency_key=f"renewals-order-{order.number}",
-        customer_email=getattr(_purchaser(order), "email", ""),
+        customer_email=email,
         card_token=card_token,
         save_card=save_card,
         off_session=off_session,
         expires_on=expires_on if method != "card" else None,
         return_url=return_url,
+        cancel_url=return_url,
+        gateway_customer_id=gateway_customer,
+        customer_name=order.customer.name,
+        csn=order.customer.csn,
     )
-    try:
-        result = get_gateway(gateway_name).create_payment(request)
-    except Exception as exc:  # the gateway is unreachable or refused the call: a failed payment
-        log.exception("gateway %s failed for order %s", gateway_name, order.number)
-        result = GatewayResult(
-            outcome="failed",
-            reference=payment.reference,
-            failure_code="gateway_error",
-            raw={"error": str(exc)[:500]},
-        )
-    return record_result(
-        payment.pk, result, actor_label=f"gateway:{gateway_name}", user=user, today=today
-    )
+    from .collecting import collect  # collecting records through this module's state machine
+
+    # No transaction is open: the gateway call, its ledger row, then the answer (R10).
+    return collect(payment, request, user=user, today=today)
 
 
 def _check_method(order: Order, method: str) -> None:
@@ -143,15 +145,14 @@ def invoice_allowed(order: Order) -> bool:
     )
 
 
-def _card_token(card_token, card_id, *, user, order) -> str:
+def _card_token(card_token, card_id, *, user, order) -> str | None:
     if card_id not in (None, ""):
         card = saved_card(user or _purchaser(order), card_id)
         if card is None:
             raise DomainError("This saved card was not found.", code="card_not_found")
         return card.token
-    if not card_token:
-        raise DomainError("Enter a card number or choose a saved card.", code="card_required")
-    return card_token
+    # None: a new card, typed on the gateway's own payment page (requires_action + its url).
+    return card_token or None
 
 
 def saved_card(user, card_id) -> Card | None:
@@ -199,20 +200,30 @@ def _collect_by_invoice(payment: Payment, *, user, today: date) -> Payment:
 def record_result(
     payment_id: int, result: GatewayResult, *, actor_label: str, today: date, user=None
 ) -> Payment:
-    """Record a gateway's first answer about a created payment (idempotent).
+    """Record a gateway's first definite answer about a created or confirming payment (idempotent).
 
-    `today` is the business day the answer is recorded on (the renewal door's day, R19).
+    `today` is the business day the answer is recorded on (the renewal door's day, R19). An
+    `unknown` answer (lost: time-out, connection, 5xx, rate limit) is never a failure: the
+    payment becomes `confirming` and is looked up (payments.collecting, R10).
     """
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        if payment.status != "created":
+        if payment.status not in ("created", "confirming"):
             return payment
+        if result.outcome == rules.UNKNOWN:
+            if payment.status == "created":
+                _transition(payment, "confirming", actor_label=actor_label, error=result.error)
+            return payment
+        if payment.status == "confirming" and result.reference.startswith("declined_"):
+            result = GatewayResult(**{**result.__dict__, "reference": ""})
         payment.reference = result.reference or payment.reference
         payment.instructions = result.instructions
         payment.action_url = result.action_url
         payment.save(update_fields=["reference", "instructions", "action_url", "updated"])
         if result.saved_card and result.outcome == "succeeded":
             _save_card(payment, result)
+        if result.outcome == "pending" and payment.method == "bank_transfer":
+            customers.remember_bank_account(payment.order.customer_id, result.instructions)
         _transition(
             payment,
             result.outcome,
@@ -244,7 +255,24 @@ def complete_action(reference: str, *, today: date) -> Payment:
         raise NotFound("This payment was not found.")
     if payment.status != "requires_action" or not trusted_gateway(payment.gateway):
         return payment
-    result = get_gateway(payment.gateway).retrieve_payment(reference)
+    from .collecting import confirm_payment, idempotency_key  # they record through this module
+    from .ledger import call_gateway
+
+    gateway = gateways.get_gateway(payment.gateway)
+    result = call_gateway(
+        payment.gateway,
+        "retrieve_payment",
+        lambda: gateway.retrieve_payment(reference),
+        idempotency_key=idempotency_key(payment),
+        payment=payment,
+    )
+    if result.outcome == rules.UNKNOWN:
+        # The answer was lost: the customer may have passed the challenge and been charged.
+        with transaction.atomic():
+            locked = _locked(reference)
+            if locked is not None and locked.status == "requires_action":
+                _transition(locked, "confirming", actor_label="3ds_return", error=result.error)
+        return confirm_payment(payment.pk, source="3ds_return", today=today)
     if result.outcome == "succeeded":
         with transaction.atomic():
             if result.saved_card:
@@ -360,8 +388,14 @@ def expire_overdue_payments(today: date) -> int:
     """Expire every open payment whose deadline is before `today` (the daily run, R9, R16).
 
     A payment still `created` past its deadline never got the gateway's answer (the process
-    stopped mid-call): it fails with `no_gateway_answer`, so its order releases the terms.
+    stopped mid-call): it fails with `no_gateway_answer`, so its order releases the terms. A
+    `confirming` one is never failed by a date — the customer may have been charged: it is left
+    to the reconciler's lookups and flagged for staff (R10).
     """
+    for payment in Payment.objects.filter(
+        status="confirming", expires_on__lt=today, needs_reconciliation=False
+    ):
+        _flag(payment, source="daily", why="outcome still unknown after the payment deadline")
     rows = list(
         Payment.objects.filter(
             status__in=["created", "requires_action", "pending", "partially_funded"],
@@ -513,6 +547,8 @@ def _transition(
                 _flag(payment, source=actor_label, why="the renewal door refused the payment")
     elif new == "requires_action":
         orders.order_requires_action(order_id)
+    elif new == "confirming":
+        orders.order_confirming(order_id)
     elif new == "pending":
         orders.order_awaiting_payment(order_id)
         _email(payment, "payment-instructions")

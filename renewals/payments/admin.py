@@ -16,7 +16,7 @@ from renewals.core import clock
 from renewals.core.errors import DomainError
 
 from . import actions
-from .models import Payment, SandboxPayment, WebhookEvent
+from .models import CustomerFunds, GatewayCall, Payment, SandboxPayment, WebhookEvent
 
 
 class NoteForm(forms.Form):
@@ -85,8 +85,38 @@ def _with_note(modeladmin, request, queryset, *, title, verb, apply):
     )
 
 
+class GatewayCallInline(admin.TabularInline):
+    """The gateway-call ledger beside the payment (R10): every call, its outcome, redacted."""
+
+    model = GatewayCall
+    fk_name = "payment"
+    extra = 0
+    can_delete = False
+    fields = [
+        "created",
+        "kind",
+        "idempotency_key",
+        "outcome",
+        "reference",
+        "error",
+        "duration_ms",
+        "response",
+    ]
+    readonly_fields = fields
+    ordering = ["created", "id"]
+    verbose_name = _("gateway call")
+    verbose_name_plural = _("gateway calls (ledger)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    inlines = [GatewayCallInline]
     list_display = [
         "reference",
         "order",
@@ -147,3 +177,29 @@ class SandboxPaymentAdmin(ReadOnlyAdmin):
     list_display = ["reference", "method", "status", "amount", "currency", "created"]
     list_filter = ["method", "status"]
     search_fields = ["reference"]
+
+
+@admin.register(GatewayCall)
+class GatewayCallAdmin(ReadOnlyAdmin):
+    list_display = ["created", "gateway", "kind", "outcome", "idempotency_key", "payment", "error"]
+    list_filter = ["gateway", "kind", "outcome"]
+    search_fields = ["idempotency_key", "reference", "payment__reference", "payment__order__number"]
+    list_select_related = ["payment"]
+
+
+@admin.register(CustomerFunds)
+class CustomerFundsAdmin(ReadOnlyAdmin):
+    """Money on a customer's gateway balance: applied to an order, or waiting for staff."""
+
+    list_display = [
+        "created",
+        "gateway_customer_id",
+        "customer",
+        "amount",
+        "currency",
+        "status",
+        "payment",
+    ]
+    list_filter = ["status", "gateway"]
+    search_fields = ["gateway_customer_id", "customer__csn", "event_id"]
+    list_select_related = ["customer", "payment"]

@@ -1,8 +1,9 @@
 """Saved cards: add, remove, and make a card pay chosen subscriptions (R9, R11, R12).
 
 A saved card is the only recurring-capable payment method. Every change is audited. With the
-sandbox gateway a card is saved from its number (token `pm_sandbox_<number>`, the test numbers
-of R10); with Stripe, cards are saved during checkout, never from a raw number here.
+sandbox gateway a card is saved from one of R10's public test numbers (token
+`pm_sandbox_<number>`; any other number is refused, never stored); with Stripe, cards are saved
+during checkout on Stripe's page, never from a number here.
 """
 
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from renewals.accounts.models import Card
 from renewals.core import audit
 from renewals.core.errors import DomainError, NotFound
 from renewals.subscriptions.models import Subscription
+
+from .gateways.sandbox import TEST_CARDS
 
 MAX_SUBSCRIPTIONS = 100
 
@@ -69,8 +72,10 @@ def active_cards(user):
 def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
     """Save a card for `user` from its number and expiry (sandbox gateway only); audited.
 
-    Refuses, with a message, a number that fails the Luhn check, a wrong length, an impossible
-    or past expiry, a card already saved, and any raw number under the Stripe gateway.
+    Refuses, with a message, a number that fails the Luhn check, a wrong length, a number
+    that is not one of the sandbox's test numbers (`card_number_not_accepted`: no real card
+    reaches this server, R10), an impossible or past expiry, a card already saved, and any
+    number under the Stripe gateway.
     """
     if settings.PAYMENT_GATEWAY != "sandbox":
         raise DomainError(
@@ -83,6 +88,14 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
     if not luhn_valid(digits):
         raise DomainError(
             _("This card number is not valid; check the digits."), code="card_number_invalid"
+        )
+    if digits not in TEST_CARDS:
+        raise DomainError(
+            _(
+                "The sandbox accepts only its test card numbers, such as 4242 4242 4242 4242. "
+                "Never enter a real card here."
+            ),
+            code="card_number_not_accepted",
         )
     try:
         month, year = int(exp_month), int(exp_year)

@@ -8,6 +8,8 @@ from renewals.core.money import money
 PAYMENT_STATUSES = [
     ("created", _("Created")),
     ("requires_action", _("Requires action")),
+    # The gateway's answer was lost (time-out, connection, 5xx): it is being looked up (R10).
+    ("confirming", _("Being confirmed")),
     ("pending", _("Pending")),
     ("partially_funded", _("Partially funded")),
     ("succeeded", _("Succeeded")),
@@ -80,7 +82,46 @@ class WebhookEvent(models.Model):
         ]
 
 
-SANDBOX_STATUSES = ["requires_action", "pending", "succeeded", "failed", "expired"]
+GATEWAY_OUTCOMES = ["succeeded", "requires_action", "pending", "failed", "unknown", "not_found"]
+
+
+class GatewayCall(models.Model):
+    """One call to a payment gateway, as it went (R10): the ledger staff read beside a payment.
+
+    Written after the call returns (or fails), in its own transaction, never inside one that
+    the call could hold open. `response` is redacted: no secret, client secret or card data.
+    """
+
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="gateway_calls"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    gateway = models.CharField(max_length=20)
+    kind = models.CharField(max_length=40)  # create_payment, retrieve_payment, find_payment, …
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=20, choices=[(o, o) for o in GATEWAY_OUTCOMES])
+    reference = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    response = models.JSONField(default=dict, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["idempotency_key"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=GATEWAY_OUTCOMES), name="gateway_call_outcome_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.kind} {self.outcome}"
+
+
+SANDBOX_STATUSES = ["collecting", "requires_action", "pending", "succeeded", "failed", "expired"]
 
 
 class SandboxPayment(models.Model):
@@ -96,8 +137,12 @@ class SandboxPayment(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20)
     failure_code = models.CharField(max_length=40, blank=True)
+    # Only ever one of R10's public test numbers: the sandbox accepts no other (R10).
     card_number = models.CharField(max_length=19, blank=True)
     save_card = models.BooleanField(default=False)
+    customer_id = models.CharField(max_length=40, blank=True)  # the sandbox's customer (CSN)
+    # 4000 0000 0000 0119: calls about this payment whose answers are still to be lost.
+    answers_to_lose = models.PositiveSmallIntegerField(default=0)
     instructions = models.JSONField(null=True, blank=True)
     return_url = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -111,3 +156,48 @@ class SandboxPayment(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+FUNDS_STATUSES = [
+    ("applying", _("Being applied")),
+    ("applied", _("Applied to a payment")),
+    ("flagged", _("Needs staff")),
+    ("resolved", _("Resolved by staff")),
+]
+
+
+class CustomerFunds(models.Model):
+    """Money that arrived on a customer's gateway balance, not on a payment (R10).
+
+    A transfer with the wrong reference lands on the Stripe customer's cash balance. It is
+    applied to that customer's one open bank-transfer payment of the same amount, or flagged
+    for staff: money is never left unrecorded.
+    """
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100)
+    gateway_customer_id = models.CharField(max_length=60)
+    customer = models.ForeignKey(
+        "accounts.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=FUNDS_STATUSES)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_funds"
+    )
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "customer funds"
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="one_funds_row_per_event"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s for s, _l in FUNDS_STATUSES]),
+                name="customer_funds_status_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} on {self.gateway_customer_id}"

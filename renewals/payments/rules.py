@@ -8,8 +8,11 @@ from decimal import Decimal
 
 # The one table of allowed moves of a payment, whatever its method.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "created": frozenset({"requires_action", "pending", "succeeded", "failed"}),
-    "requires_action": frozenset({"succeeded", "failed", "expired"}),
+    "created": frozenset({"requires_action", "pending", "succeeded", "failed", "confirming"}),
+    "requires_action": frozenset({"succeeded", "failed", "expired", "confirming"}),
+    # The gateway's answer was lost (R10): only what the gateway later says settles it. It never
+    # expires by itself: the customer may have been charged.
+    "confirming": frozenset({"succeeded", "failed", "requires_action", "pending", "expired"}),
     "pending": frozenset({"succeeded", "failed", "expired", "partially_funded", "refunded"}),
     "partially_funded": frozenset({"succeeded", "failed", "expired", "refunded"}),
     # Money that arrives after a payment failed or expired is flagged and refunded by staff:
@@ -20,7 +23,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "succeeded": frozenset({"refunded"}),
     "refunded": frozenset(),
 }
-OPEN = frozenset({"created", "requires_action", "pending", "partially_funded"})
+OPEN = frozenset({"created", "requires_action", "confirming", "pending", "partially_funded"})
+# What a gateway call whose answer was lost becomes: never a failure (R10).
+UNKNOWN = "unknown"
 CLOSED_WITHOUT_MONEY = frozenset({"failed", "expired", "refunded"})
 
 KONBINI_DAYS_MIN, KONBINI_DAYS_MAX = 1, 60
@@ -52,6 +57,23 @@ def konbini_days(configured: int) -> int:
 def transfer_outcome(*, expected: Decimal, received: Decimal) -> str:
     """Decide what a bank transfer means: exact → succeeded; short or excess → partially_funded."""
     return "succeeded" if received == expected else "partially_funded"
+
+
+def after_lookup(current: str, outcome: str | None, *, lookup_may_lag: bool) -> str | None:
+    """Decide what a payment becomes from a gateway lookup of it (R10); None: leave it as is.
+
+    `outcome` is the gateway's answer (None: the gateway shows no such payment). A lost answer
+    (unknown) or a lagging lookup's "not found yet" changes nothing: only what the gateway says
+    settles a payment, once. A "not found" from a lookup that does not lag proves the call never
+    reached the gateway: nothing was charged, the payment failed.
+    """
+    if current not in ("created", "confirming", "requires_action"):
+        return None
+    if outcome is None:
+        return None if lookup_may_lag or current == "requires_action" else "failed"
+    if outcome == UNKNOWN or outcome == current:
+        return None
+    return outcome if can_transition(current, outcome) else None
 
 
 def is_overdue(*, expires_on: date | None, today: date) -> bool:

@@ -29,9 +29,10 @@ from django.views.decorators.http import require_POST
 
 from renewals.core import clock
 
-from . import actions
+from . import actions, funds
 from .gateways import get_gateway
 from .gateways.base import WebhookNotice, WebhookSignatureError
+from .matching import UNMATCHED_TYPES, match_notice
 from .models import Payment, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def invalid_reason(notice: WebhookNotice) -> str | None:
             return f"the {what} contains a NUL character"
     if not notice.event_id:
         return "the event has no id"
-    if notice.type != "ignored" and not notice.payment_reference:
+    if notice.type not in UNMATCHED_TYPES and not notice.payment_reference:
         return "the event names no payment reference"
     if notice.amount is not None and notice.amount.amount < 0:
         return "the amount is negative"
@@ -97,8 +98,10 @@ def receive_webhook(gateway_name: str, body: bytes, headers, *, today: date) -> 
     if why:
         log.warning("rejected %s webhook: %s", gateway_name, why)
         return _error(400, "invalid_event", f"The event is refused: {why}.")
+    # R10: an event for a payment whose first answer was lost is matched by its metadata.
+    notice = match_notice(notice, gateway_name=gateway_name)
     if (
-        notice.type != "ignored"
+        notice.type not in UNMATCHED_TYPES
         and not Payment.objects.filter(
             reference=notice.payment_reference, gateway=gateway_name
         ).exists()
@@ -130,6 +133,8 @@ def apply_notice(notice: WebhookNotice, *, source: str, gateway: str, today: dat
     """Apply a verified event to its payment of `gateway`; return what happened."""
     if notice.type == "ignored":
         return "ignored"
+    if notice.type == "customer.funds_received":
+        return funds.funds_received(notice, source=source, today=today)
     reference = notice.payment_reference
     common = {"source": source, "gateway": gateway}
     if notice.type == "payment.succeeded":

@@ -174,18 +174,26 @@ def test_a_card_payment_after_the_subscription_was_renewed_elsewhere_is_never_fu
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2028, 3, 31)
 
 
-def test_an_unreachable_gateway_fails_the_payment_and_releases_the_term(monkeypatch):
+def test_an_unreachable_gateway_never_fails_the_payment_it_stays_confirming(monkeypatch):
+    """R10: a lost answer is not a refusal — the term stays held until the gateway answers."""
+
     class Down:
         name = "sandbox"
+        find_may_lag = False
 
         def create_payment(self, request):
             raise ConnectionError("gateway unreachable")
 
-    monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: Down())
+        def find_payment(self, key):
+            raise TimeoutError("still unreachable")
+
+    monkeypatch.setattr("renewals.payments.gateways.get_gateway", lambda name=None: Down())
     sub = eur_subscription()
     order = order_for([sub])
     payment = pay_card(order, "4242424242424242")
     order.refresh_from_db()
-    assert (payment.status, payment.failure_code) == ("failed", "gateway_error")
-    assert (order.status, order.lines.get().holds_term) == ("failed", False)
+    assert (payment.status, payment.failure_code) == ("confirming", "")
+    assert (order.status, order.lines.get().holds_term) == ("confirming", True)
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2027, 3, 31)
+    calls = list(payment.gateway_calls.values_list("kind", "outcome"))
+    assert calls == [("create_payment", "unknown"), ("find_payment", "unknown")]

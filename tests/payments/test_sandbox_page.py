@@ -85,4 +85,4 @@ def test_an_external_return_url_is_not_followed(client):
     )
     client.force_login(order.placed_by)
     response = client.post(payment.action_url, {"answer": "complete"})
-    assert response["Location"] == f"/billing/orders/{order.number}/"
+    assert response["Location"] == f"/billing/orders/{order.number}/?return=1"

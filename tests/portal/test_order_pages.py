@@ -170,9 +170,19 @@ def test_3ds_return_while_the_gateway_is_down_is_not_a_500(client, buyer, monkey
     def unreachable(reference):
         raise ConnectionError("gateway down")
 
-    monkeypatch.setattr("renewals.portal.views.orders.complete_action", unreachable)
+    monkeypatch.setattr(
+        "renewals.payments.gateways.sandbox.SandboxGateway.retrieve_payment",
+        lambda self, reference: unreachable(reference),
+    )
+    monkeypatch.setattr(
+        "renewals.payments.gateways.sandbox.SandboxGateway.find_payment",
+        lambda self, key: unreachable(key),
+    )
     response = client.get(f"/billing/orders/{order.number}/?return=1", follow=True)
     assert response.status_code == 200
-    assert "We could not confirm your payment yet." in response.content.decode()
+    page = response.content.decode()
+    # R10: a lost answer is confirmed, never reported as "nothing was charged".
+    assert "We are confirming your payment" in page
+    assert "nothing was charged" not in page.lower()
     order.refresh_from_db()
-    assert order.status == "requires_action"
+    assert order.status == "confirming"

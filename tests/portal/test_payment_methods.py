@@ -85,6 +85,9 @@ def test_add_card_saves_a_sandbox_token_and_audits(today, user):
         ("4242424242424242", "x", "2030", "card_expiry_invalid"),
         ("4242424242424242", "12", "", "card_expiry_invalid"),
         ("4242424242424242", "5", "2026", "card_expired"),  # the month before today's
+        # R10: a real (Luhn-valid) card is never taken, stored or tokenised by the sandbox.
+        ("4111111111111111", "12", "2030", "card_number_not_accepted"),
+        ("5555 5555 5555 4444", "12", "2030", "card_number_not_accepted"),
     ],
 )
 def test_add_card_refuses_bad_input_and_saves_nothing(today, user, number, month, year, code):

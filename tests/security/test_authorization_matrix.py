@@ -91,6 +91,7 @@ PORTAL = {
         "get", lambda w: f"/billing/invoices/{w.invoice}.pdf", None, _purchaser_only(200, admin=200)
     ),
     "sandbox_3ds": ("get", lambda w: f"/sandbox/3ds/{w.challenge}/", None, _purchaser_only(200)),
+    "sandbox_pay": ("get", lambda w: f"/sandbox/pay/{w.challenge}/", None, _purchaser_only(200)),
     "bulk": (
         "post", lambda w: "/billing/bulk/", lambda w: {"ids": [w.sub.pk], "action": "renew"},
         _signed_in(BACK),

@@ -78,7 +78,18 @@ def _payment(body: schemas.PaymentIn) -> dict:
         return {"method": body.method}
     if body.payment_method_id:
         return {"method": "card", "payment_method_id": body.payment_method_id}
-    return {"method": "card", "card_number": body.card_number or "", "save": body.save}
+    if body.card_number in (None, ""):
+        # A new card, collected on the gateway's payment page (order requires_action, R10).
+        return {"method": "card", "save": body.save}
+    return {"method": "card", "card_number": body.card_number, "save": body.save}
+
+
+def _without_card_number(payment: dict) -> dict:
+    if "card_number" not in payment:
+        return payment
+    masked = {k: v for k, v in payment.items() if k != "card_number"}
+    masked["card_last4"] = "".join(c for c in str(payment["card_number"]) if c.isdigit())[-4:]
+    return masked
 
 
 @router.post(
@@ -121,7 +132,8 @@ def checkout(
     digest = idempotency.body_hash(
         {
             "group": body.group,
-            "payment": payment,
+            # No card number enters a stored hash (R10): its last four digits tell test cards apart.
+            "payment": _without_card_number(payment),
             "expected_total": body.expected_total and body.expected_total.model_dump(),
         }
     )

@@ -3,6 +3,11 @@
 A gateway is chosen by settings.PAYMENT_GATEWAY the way Django chooses EMAIL_BACKEND. Domain code
 sees only these dataclasses. Every call that can charge carries an idempotency key: repeating it
 returns the first result and never charges twice.
+
+Outcomes are three-valued where it matters: a call whose answer was lost (connection error,
+time-out, a 5xx, a rate limit) is `unknown`, never `failed` — the gateway may have charged. The
+payment is then looked up by its idempotency key (`find_payment`) or reference
+(`retrieve_payment`) until the gateway says what happened (R10).
 """
 
 from dataclasses import dataclass, field
@@ -11,7 +16,7 @@ from typing import Literal, Protocol
 
 from renewals.core.money import Money
 
-Outcome = Literal["succeeded", "requires_action", "pending", "failed"]
+Outcome = Literal["succeeded", "requires_action", "pending", "failed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -23,11 +28,17 @@ class PaymentRequest:
     method: Literal["card", "konbini", "bank_transfer"]
     idempotency_key: str
     customer_email: str
-    card_token: str | None = None  # a saved card's token, or a sandbox test card number
+    # A saved card's token, or a sandbox test card number; None for a new card, which the
+    # gateway collects on its own payment page (the answer is requires_action + action_url).
+    card_token: str | None = None
     save_card: bool = False
     off_session: bool = False  # an automatic renewal charge (R12): no customer present
     expires_on: date | None = None  # konbini / transfer deadline (R9)
     return_url: str = ""  # where a 3-D Secure challenge sends the customer back
+    cancel_url: str = ""  # where the gateway's payment page sends a customer who gives up
+    gateway_customer_id: str = ""  # the CSN's one customer at the gateway (cards, transfers)
+    customer_name: str = ""
+    csn: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,12 @@ class GatewayResult:
     instructions: dict | None = None  # {"konbini": {...}} or {"bank_transfer": {...}}
     saved_card: SavedCard | None = None
     raw: dict = field(default_factory=dict)  # for the audit trail; never shown to customers
+    error: str = ""  # for unknown: what was lost (timeout, connection_error, server_error, …)
+
+
+def unknown(error: str, *, reference: str = "", raw: dict | None = None) -> GatewayResult:
+    """The result of a call whose answer was lost: the gateway may or may not have acted."""
+    return GatewayResult(outcome="unknown", reference=reference, error=error, raw=raw or {})
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class WebhookNotice:
         "transfer.received",
         "payment.requires_action",
         "payment.partially_funded",  # Stripe: the total received so far, short of the amount
+        "customer.funds_received",  # money on a customer's balance, not yet on a payment
         "ignored",
     ]
     payment_reference: str
@@ -71,6 +89,14 @@ class WebhookNotice:
     created: str
     payload: dict
     failure_code: str = ""
+    # What the gateway stored with the payment (order number, idempotency key): matches an event
+    # whose reference the payment does not carry yet (its first answer was lost, R10).
+    metadata: dict = field(default_factory=dict)
+    gateway_customer_id: str = ""  # customer.funds_received: whose balance
+
+
+class GatewayUnavailable(Exception):
+    """A call that moves no money could not get its answer (a customer record, a lookup)."""
 
 
 class WebhookSignatureError(Exception):
@@ -85,6 +111,10 @@ class Gateway(Protocol):
 
     def retrieve_payment(self, reference: str) -> GatewayResult:
         """Ask the gateway what became of a payment (for reconcilers and 3-D Secure returns)."""
+
+    def ensure_customer(self, *, csn: str, name: str, email: str, existing: str) -> str:
+        """Return the CSN's customer id at the gateway: `existing` if it is one, else a new one
+        (idempotent by the CSN). Raises GatewayUnavailable when the answer is lost."""
 
     def find_payment(self, idempotency_key: str) -> GatewayResult | None:
         """Find the payment created with this idempotency key; None if the gateway shows none.

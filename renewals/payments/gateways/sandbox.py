@@ -3,6 +3,11 @@
 It keeps its own state in `SandboxPayment` (what a real provider would hold), so a repeated
 idempotency key returns the first result, and it delivers asynchronous results as webhooks signed
 like Stripe's: `Renewals-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`.
+
+It mirrors Stripe's flow: a new card is typed on the sandbox's own payment page
+(`/sandbox/pay/<reference>/`, the stand-in for Stripe Checkout), never sent to checkout. It
+accepts only R10's public test numbers, anywhere; 4000 0000 0000 0119 charges the card and then
+loses the next two answers about it (time-outs), so the payment is `unknown` until looked up.
 """
 
 import hashlib
@@ -15,12 +20,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
+from renewals.core.errors import DomainError
 from renewals.core.money import exact_money
 
 from ..models import SandboxPayment
-from .base import GatewayResult, PaymentRequest, SavedCard, WebhookNotice, WebhookSignatureError
+from .base import (
+    GatewayResult,
+    PaymentRequest,
+    SavedCard,
+    WebhookNotice,
+    WebhookSignatureError,
+    unknown,
+)
 
 # R10's well-known test numbers; any other number is declined as invalid.
 TEST_CARDS = {
@@ -28,7 +41,10 @@ TEST_CARDS = {
     "4000000000000002": ("failed", "card_declined"),
     "4000000000009995": ("failed", "insufficient_funds"),
     "4000000000003220": ("requires_action", ""),
+    "4000000000000119": ("succeeded", ""),  # charged, then the answers are lost (R10)
 }
+ANSWER_LOST_CARD = "4000000000000119"
+ANSWERS_LOST = 2  # the charge's answer and the first lookup's: the next lookup finds it
 TOKEN_PREFIX = "pm_sandbox_"
 SIGNATURE_HEADER = "Renewals-Signature"
 TOLERANCE_SECONDS = 300
@@ -54,6 +70,29 @@ def card_number_of(token: str | None) -> str:
 
 def challenge_path(reference: str) -> str:
     return f"/sandbox/3ds/{reference}/"
+
+
+def payment_page_path(reference: str) -> str:
+    return f"/sandbox/pay/{reference}/"
+
+
+def test_card_or_refuse(number: str) -> str:
+    """Return the digits of one of R10's test numbers; refuse any other number (422)."""
+    digits = card_number_of(number)
+    if digits not in TEST_CARDS:
+        raise DomainError(
+            "The sandbox accepts only its published test card numbers (such as 4242 4242 4242 "
+            "4242); never enter a real card here.",
+            code="card_number_not_accepted",
+            status=422,
+        )
+    return digits
+
+
+def customer_account(customer_id: str) -> dict:
+    """The sandbox's bank-transfer virtual account of one customer: the same for every order."""
+    digest = hashlib.sha256(customer_id.encode()).hexdigest()
+    return {**SANDBOX_BANK, "account_number": f"{int(digest[:12], 16) % 10**7:07d}"}
 
 
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> str:
@@ -97,16 +136,22 @@ def event_body(event_type: str, reference: str, amount=None) -> bytes:
 
 class SandboxGateway:
     name = "sandbox"
+    customer_prefix = "sbxcus_"  # ids of this gateway's customers start so
+    find_may_lag = False  # the sandbox's lookup sees every payment at once
 
     def __init__(self, secret: str | None = None):
         self.secret = secret or settings.SANDBOX_WEBHOOK_SECRET
 
     # -- outgoing calls ------------------------------------------------------------------
+    def ensure_customer(self, *, csn: str, name: str, email: str, existing: str = "") -> str:
+        """Return the CSN's sandbox customer id (one per CSN, like a Stripe Customer)."""
+        return existing if existing.startswith("sbxcus_") else f"sbxcus_{csn}"
+
     def create_payment(self, request: PaymentRequest) -> GatewayResult:
         """Start a payment; the same idempotency key returns the first result (R10)."""
         existing = SandboxPayment.objects.filter(idempotency_key=request.idempotency_key).first()
         if existing:
-            return self._result(existing)
+            return self._answer(existing)
         row = SandboxPayment(
             idempotency_key=request.idempotency_key,
             reference=f"sbx_{secrets.token_hex(10)}",
@@ -115,8 +160,11 @@ class SandboxGateway:
             currency=request.amount.currency.code,
             save_card=request.save_card,
             return_url=request.return_url,
+            customer_id=request.gateway_customer_id,
         )
-        if request.method == "card":
+        if request.method == "card" and not request.card_token:
+            row.status = "collecting"  # the customer types the card on the sandbox's page
+        elif request.method == "card":
             self._card(row, card_number_of(request.card_token), off_session=request.off_session)
         elif request.method in ("konbini", "bank_transfer"):
             row.status = "pending"
@@ -128,25 +176,40 @@ class SandboxGateway:
                 row.save()
         except IntegrityError:  # a concurrent request with the same key won: answer as it did
             row = SandboxPayment.objects.get(idempotency_key=request.idempotency_key)
-        return self._result(row)
+        return self._answer(row)
 
     def retrieve_payment(self, reference: str) -> GatewayResult:
         """Return the current state of a sandbox payment."""
-        return self._result(SandboxPayment.objects.get(reference=reference))
+        return self._answer(SandboxPayment.objects.get(reference=reference))
 
     def find_payment(self, idempotency_key: str) -> GatewayResult | None:
         """Return the payment started with this idempotency key, or None (for the reconciler)."""
         row = SandboxPayment.objects.filter(idempotency_key=idempotency_key).first()
-        return self._result(row) if row else None
+        return self._answer(row) if row else None
+
+    def _answer(self, row: SandboxPayment) -> GatewayResult:
+        """The answer to a call about `row`, or a lost one while 0119 still loses answers."""
+        lost = SandboxPayment.objects.filter(pk=row.pk, answers_to_lose__gt=0).update(
+            answers_to_lose=models.F("answers_to_lose") - 1
+        )
+        if lost:
+            return unknown("timeout", raw={"sandbox": "answer lost (test card 0119)"})
+        return self._result(row)
 
     def _card(self, row: SandboxPayment, number: str, *, off_session: bool) -> None:
-        # Only R10's public test numbers are kept whole; of anything else, the last four digits.
-        row.card_number = number if number in TEST_CARDS else number[-4:]
-        status, code = TEST_CARDS.get(number, ("failed", "invalid_number"))
+        # A card number reaches the sandbox only if it is one of R10's public test numbers:
+        # checkout and the payment page refuse any other (card_number_not_accepted).
+        if number not in TEST_CARDS:
+            row.card_number, row.status, row.failure_code = "", "failed", "invalid_number"
+            return
+        row.card_number = number
+        status, code = TEST_CARDS[number]
         if status == "requires_action" and off_session:
             # No customer is present to pass a challenge during an automatic charge (R12).
             status, code = "failed", "authentication_required"
         row.status, row.failure_code = status, code
+        if number == ANSWER_LOST_CARD:
+            row.answers_to_lose = ANSWERS_LOST
 
     def _instructions(self, row: SandboxPayment, request: PaymentRequest) -> dict:
         expires_at = request.expires_on.isoformat() if request.expires_on else None
@@ -159,10 +222,14 @@ class SandboxGateway:
                     "amount": str(int(request.amount.amount)),
                 }
             }
+        account = (
+            customer_account(request.gateway_customer_id)
+            if request.gateway_customer_id
+            else {**SANDBOX_BANK, "account_number": f"{secrets.randbelow(10**7):07d}"}
+        )
         return {
             "bank_transfer": {
-                **SANDBOX_BANK,
-                "account_number": f"{secrets.randbelow(10**7):07d}",
+                **account,
                 "reference": f"RN{secrets.randbelow(10**8):08d}",
                 "expires_at": expires_at,
                 "amount": str(int(request.amount.amount)),
@@ -179,17 +246,41 @@ class SandboxGateway:
                 exp_month=12,
                 exp_year=2030,
             )
+        outcome = {"expired": "pending", "collecting": "requires_action"}.get(
+            row.status, row.status
+        )
+        url = ""
+        if row.status == "collecting":
+            url = payment_page_path(row.reference)
+        elif row.status == "requires_action":
+            url = challenge_path(row.reference)
         return GatewayResult(
-            outcome="pending" if row.status == "expired" else row.status,
+            outcome=outcome,
             reference=row.reference,
             failure_code=row.failure_code,
-            action_url=challenge_path(row.reference) if row.status == "requires_action" else "",
+            action_url=url,
             instructions=row.instructions,
             saved_card=saved,
             raw={"sandbox_status": row.status, "method": row.method},
         )
 
     # -- the simulated customer ------------------------------------------------------------
+    def collect_card(self, reference: str, number: str) -> SandboxPayment:
+        """Take a test card typed on the sandbox payment page (only once); refuse other numbers."""
+        digits = test_card_or_refuse(number)
+        with transaction.atomic():
+            row = SandboxPayment.objects.select_for_update().get(reference=reference)
+            if row.status == "collecting":
+                self._card(row, digits, off_session=False)
+                row.save(update_fields=["card_number", "status", "failure_code", "answers_to_lose"])
+        return row
+
+    def cancel_collection(self, reference: str) -> None:
+        """The customer left the payment page without paying: nothing is charged."""
+        SandboxPayment.objects.filter(reference=reference, status="collecting").update(
+            status="failed", failure_code="canceled"
+        )
+
     def complete_challenge(self, reference: str, *, passed: bool) -> SandboxPayment:
         """Record the customer's answer to a 3-D Secure challenge (only once)."""
         with transaction.atomic():

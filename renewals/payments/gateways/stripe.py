@@ -1,13 +1,19 @@
-"""The Stripe gateway (R10): PaymentIntents for cards, konbini and JP bank transfers.
+"""The Stripe gateway (R10): Checkout for new cards, PaymentIntents for saved cards, konbini
+and JP bank transfers, one Stripe Customer per CSN.
 
 Uses the official `stripe` SDK through a `StripeClient` (an `http_client` can be injected: the
-tests replay recorded API responses, no network). Every write carries an idempotency key, so a
-repeated checkout never charges twice. Domain code only ever sees the normalised results of
-`base.py`, never a Stripe object.
+tests answer with fixtures checked against the SDK's published shapes, no network). Every write
+carries an idempotency key, so a repeated checkout never charges twice. Domain code only ever
+sees the normalised results of `base.py`, never a Stripe object.
 
-Card tokens are Stripe PaymentMethod ids (`pm_…`, collected by Stripe.js, or test ids such as
-`pm_card_visa`); a card saved for off-session renewals is stored as `<customer id>:<pm id>`,
-because Stripe charges a saved card only through the Customer it is attached to.
+A new card is never seen by this server: the customer types it on Stripe Checkout's hosted page
+(a Checkout Session made here, `cs_…`), and Stripe sends them back to `return_url`. A card saved
+for off-session renewals is stored as `<customer id>:<pm id>`, because Stripe charges a saved
+card only through the Customer it is attached to.
+
+Errors are three-valued (R10): a card error is `failed`; a connection error, time-out, 5xx,
+rate limit or idempotency conflict is `unknown` — Stripe may have charged — and the payment is
+then looked up by its idempotency key (`find_payment`) or reference (`retrieve_payment`).
 """
 
 from datetime import datetime, time
@@ -16,24 +22,21 @@ from zoneinfo import ZoneInfo
 import stripe
 from django.conf import settings
 
-from renewals.core.money import from_minor, to_minor
+from renewals.core.money import to_minor
 
-from .base import GatewayResult, PaymentRequest, SavedCard, WebhookNotice, WebhookSignatureError
+from .base import (
+    GatewayResult,
+    GatewayUnavailable,
+    PaymentRequest,
+    WebhookNotice,
+    WebhookSignatureError,
+    unknown,
+)
+from .stripe_results import get, notice_from_event, result_from_intent, result_from_session
 
 JST = ZoneInfo("Asia/Tokyo")
-KONBINI_STORES = ("familymart", "lawson", "ministop", "seicomart")
-
-
-def _get(obj, *path, default=None):
-    """Walk nested Stripe objects / dicts without KeyErrors."""
-    for key in path:
-        if obj is None:
-            return default
-        try:
-            obj = obj[key]
-        except (KeyError, TypeError, IndexError):
-            return default
-    return default if obj is None else obj
+# The answer of these was lost or refused for a reason that says nothing of the charge.
+LOST = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError, stripe.IdempotencyError)
 
 
 def split_token(token: str) -> tuple[str | None, str]:
@@ -42,146 +45,109 @@ def split_token(token: str) -> tuple[str | None, str]:
     return (customer, method) if sep else (None, customer)
 
 
-def result_from_intent(intent) -> GatewayResult:
-    """Normalise a PaymentIntent into a GatewayResult."""
-    status = _get(intent, "status")
-    next_type = _get(intent, "next_action", "type")
-    reference = _get(intent, "id", default="")
-    raw = {"stripe_status": status, "next_action": next_type}
-    if status == "succeeded":
-        return GatewayResult(
-            outcome="succeeded", reference=reference, saved_card=_saved_card(intent), raw=raw
-        )
-    if status == "processing":
-        return GatewayResult(outcome="pending", reference=reference, raw=raw)
-    if status == "requires_action" and next_type == "konbini_display_details":
-        return GatewayResult(
-            outcome="pending", reference=reference, instructions=_konbini(intent), raw=raw
-        )
-    if status == "requires_action" and next_type == "display_bank_transfer_instructions":
-        return GatewayResult(
-            outcome="pending", reference=reference, instructions=_transfer(intent), raw=raw
-        )
-    if status == "requires_action":
-        url = _get(intent, "next_action", "redirect_to_url", "url", default="")
-        return GatewayResult(
-            outcome="requires_action", reference=reference, action_url=url, raw=raw
-        )
-    error = _get(intent, "last_payment_error") or {}
-    code = (
-        _get(error, "decline_code")
-        or _get(error, "code")
-        or ("canceled" if status == "canceled" else "failed")
-    )
-    return GatewayResult(outcome="failed", reference=reference, failure_code=code, raw=raw)
-
-
-def _saved_card(intent) -> SavedCard | None:
-    if not _get(intent, "setup_future_usage") or not _get(intent, "customer"):
-        return None
-    method = _get(intent, "payment_method")
-    method_id = method if isinstance(method, str) else _get(method, "id", default="")
-    card = _get(intent, "payment_method", "card") if not isinstance(method, str) else None
-    customer = _get(intent, "customer")
-    customer_id = customer if isinstance(customer, str) else _get(customer, "id")
-    return SavedCard(
-        token=f"{customer_id}:{method_id}",
-        brand=_get(card, "brand", default="card"),
-        last4=_get(card, "last4", default="0000"),
-        exp_month=_get(card, "exp_month"),
-        exp_year=_get(card, "exp_year"),
-    )
-
-
-def _konbini(intent) -> dict:
-    details = _get(intent, "next_action", "konbini_display_details") or {}
-    stores = {}
-    for store in KONBINI_STORES:
-        entry = _get(details, "stores", store)
-        if entry:
-            stores[store] = {
-                "confirmation_number": _get(entry, "confirmation_number", default=""),
-                "payment_code": _get(entry, "payment_code", default=""),
-            }
-    first = next(iter(stores.values()), {"confirmation_number": "", "payment_code": ""})
-    expires = _get(details, "expires_at")
-    return {
-        "konbini": {
-            "payment_code": first["payment_code"],
-            "confirmation_number": first["confirmation_number"],
-            "expires_at": datetime.fromtimestamp(expires, JST).date().isoformat()
-            if expires
-            else None,
-            "amount": str(_get(intent, "amount", default="")),
-            "stores": stores,
-            "voucher_url": _get(details, "hosted_voucher_url", default=""),
-        }
-    }
-
-
-def _transfer(intent) -> dict:
-    details = _get(intent, "next_action", "display_bank_transfer_instructions") or {}
-    zengin = {}
-    for address in _get(details, "financial_addresses", default=[]) or []:
-        if _get(address, "type") == "zengin":
-            zengin = _get(address, "zengin") or {}
-            break
-    return {
-        "bank_transfer": {
-            "bank_name": _get(zengin, "bank_name", default=""),
-            "bank_code": _get(zengin, "bank_code", default=""),
-            "branch_name": _get(zengin, "branch_name", default=""),
-            "branch_code": _get(zengin, "branch_code", default=""),
-            "account_type": _get(zengin, "account_type", default="futsu"),
-            "account_number": _get(zengin, "account_number", default=""),
-            "account_holder": _get(zengin, "account_holder_name", default=""),
-            "reference": _get(details, "reference", default=""),
-            "amount": str(_get(details, "amount_remaining", default="")),
-            "expires_at": None,
-            "instructions_url": _get(details, "hosted_instructions_url", default=""),
-        }
-    }
+def lost_reason(exc: Exception) -> str:
+    """Name a lost answer for the ledger: timeout, connection_error, server_error, rate_limited."""
+    if isinstance(exc, stripe.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, stripe.IdempotencyError):
+        return "idempotency_conflict"
+    if isinstance(exc, stripe.APIConnectionError):
+        return "timeout" if "timed out" in str(exc).lower() else "connection_error"
+    return "server_error"
 
 
 class StripeGateway:
     name = "stripe"
+    customer_prefix = "cus_"  # ids of this gateway's customers start so
     find_may_lag = True  # find_payment searches an index that trails Stripe's writes
 
     def __init__(self, *, api_key=None, webhook_secret=None, http_client=None):
         self.webhook_secret = webhook_secret or settings.STRIPE_WEBHOOK_SECRET
+        base = getattr(settings, "STRIPE_API_BASE", "")
         self.client = stripe.StripeClient(
             api_key or settings.STRIPE_API_KEY or "sk_unset",
             http_client=http_client,
+            # The SDK retries connection errors, 409s, 429s and 5xx with the same idempotency
+            # key; what is still lost after that is `unknown`.
             max_network_retries=2,
+            base_addresses={"api": base} if base else None,
         )
 
+    # -- customers -----------------------------------------------------------------------------
+    def ensure_customer(self, *, csn: str, name: str, email: str, existing: str = "") -> str:
+        """Return the CSN's Stripe Customer, found by its `csn` metadata or created once."""
+        if existing.startswith("cus_"):
+            return existing
+        try:
+            found = self.client.v1.customers.search(
+                params={"query": f"metadata['csn']:'{_quoted(csn)}'", "limit": 1}
+            )
+            rows = list(get(found, "data", default=[]) or [])
+            if rows:
+                return get(rows[0], "id")
+            customer = self.client.v1.customers.create(
+                params={"name": name[:250], "email": email, "metadata": {"csn": csn}},
+                options={"idempotency_key": f"renewals-customer-{csn}"},
+            )
+        except stripe.StripeError as exc:
+            raise GatewayUnavailable(f"{type(exc).__name__}: {exc}") from None
+        return customer["id"]
+
+    # -- payments ------------------------------------------------------------------------------
     def create_payment(self, request: PaymentRequest) -> GatewayResult:
-        """Create and confirm a PaymentIntent; idempotent by request.idempotency_key."""
+        """Start a payment; idempotent by request.idempotency_key."""
         key = request.idempotency_key
+        try:
+            if request.method == "card" and not request.card_token:
+                return result_from_session(self._checkout_session(request))
+            intent = self.client.v1.payment_intents.create(
+                params=self.intent_params(request), options={"idempotency_key": key}
+            )
+        except stripe.CardError as exc:
+            body = exc.json_body or {}
+            intent = get(body, "error", "payment_intent")
+            if intent:
+                return result_from_intent(intent)
+            code = get(body, "error", "decline_code") or exc.code or "card_declined"
+            return GatewayResult(outcome="failed", reference=f"declined_{key}", failure_code=code)
+        except LOST as exc:
+            return unknown(lost_reason(exc))
+        except stripe.StripeError as exc:  # 400/401/403/404: Stripe refused, nothing was done
+            return GatewayResult(
+                outcome="failed",
+                reference=f"refused_{key}",
+                failure_code="gateway_refused",
+                raw={"error": type(exc).__name__, "code": getattr(exc, "code", "") or ""},
+            )
+        result = result_from_intent(intent)
+        if request.expires_on and result.instructions and "bank_transfer" in result.instructions:
+            result.instructions["bank_transfer"]["expires_at"] = request.expires_on.isoformat()
+        return result
+
+    def intent_params(self, request: PaymentRequest) -> dict:
+        """The PaymentIntent a saved card, konbini or bank transfer is collected with."""
         params = {
             "amount": to_minor(request.amount),
             "currency": request.amount.currency.code.lower(),
             "confirm": True,
             "description": f"Renewals order {request.reference_hint}",
-            # find_payment searches by this key when a crash lost Stripe's answer (R10, R16).
-            "metadata": {"order": request.reference_hint, "idempotency_key": key},
+            # find_payment searches by this key when a lost answer left the payment unknown.
+            "metadata": _metadata(request),
         }
+        if request.gateway_customer_id:
+            params["customer"] = request.gateway_customer_id
         if request.method == "card":
             customer, method = split_token(request.card_token or "")
-            if customer is None and request.save_card:
-                customer = self._customer(request, key)
-            params.update(payment_method_types=["card"], payment_method=method)
+            params.update(allowed_payment_method_types=["card"], payment_method=method)
             if customer:
-                params["customer"] = customer
+                params["customer"] = customer  # a card is charged through its own Customer
             if request.off_session:
                 params["off_session"] = True
             else:
-                params["return_url"] = request.return_url or settings.PORTAL_BASE_URL
-            if request.save_card:
-                params["setup_future_usage"] = "off_session"
+                params["return_url"] = absolute(request.return_url)
         elif request.method == "konbini":
             params.update(
-                payment_method_types=["konbini"],
+                allowed_payment_method_types=["konbini"],
                 payment_method_data={
                     "type": "konbini",
                     "billing_details": {"email": request.customer_email},
@@ -193,8 +159,7 @@ class StripeGateway:
                 params["payment_method_options"] = {"konbini": {"expires_at": int(end.timestamp())}}
         elif request.method == "bank_transfer":
             params.update(
-                customer=self._customer(request, key),
-                payment_method_types=["customer_balance"],
+                allowed_payment_method_types=["customer_balance"],
                 payment_method_data={"type": "customer_balance"},
                 payment_method_options={
                     "customer_balance": {
@@ -203,57 +168,101 @@ class StripeGateway:
                     }
                 },
             )
-        try:
-            intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": key}
-            )
-        except stripe.CardError as exc:
-            body = exc.json_body or {}
-            intent = _get(body, "error", "payment_intent")
-            if intent:
-                return result_from_intent(intent)
-            code = _get(body, "error", "decline_code") or exc.code or "card_declined"
-            return GatewayResult(outcome="failed", reference=f"declined_{key}", failure_code=code)
-        result = result_from_intent(intent)
-        if request.expires_on and result.instructions and "bank_transfer" in result.instructions:
-            result.instructions["bank_transfer"]["expires_at"] = request.expires_on.isoformat()
-        return result
+        return params
 
-    def _customer(self, request: PaymentRequest, key: str) -> str:
-        customer = self.client.v1.customers.create(
-            params={"email": request.customer_email, "metadata": {"order": request.reference_hint}},
-            options={"idempotency_key": f"{key}-customer"},
+    def session_params(self, request: PaymentRequest) -> dict:
+        """The Checkout Session (Stripe's hosted page) a new card is typed on."""
+        intent_data = {
+            "metadata": _metadata(request),
+            "description": f"Renewals order {request.reference_hint}",
+        }
+        if request.save_card:
+            intent_data["setup_future_usage"] = "off_session"
+        params = {
+            "mode": "payment",
+            "allowed_payment_method_types": ["card"],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.amount.currency.code.lower(),
+                        "unit_amount": to_minor(request.amount),
+                        "product_data": {"name": f"Renewals order {request.reference_hint}"},
+                    },
+                }
+            ],
+            "client_reference_id": request.reference_hint,
+            "metadata": _metadata(request),
+            "payment_intent_data": intent_data,
+            "success_url": absolute(request.return_url),
+            "cancel_url": absolute(request.cancel_url or request.return_url),
+        }
+        if request.gateway_customer_id:
+            params["customer"] = request.gateway_customer_id
+        else:
+            params["customer_email"] = request.customer_email
+        return params
+
+    def _checkout_session(self, request: PaymentRequest):
+        return self.client.v1.checkout.sessions.create(
+            params=self.session_params(request),
+            options={"idempotency_key": request.idempotency_key},
         )
-        return customer["id"]
 
     def retrieve_payment(self, reference: str) -> GatewayResult:
-        """Ask Stripe for the current state of a PaymentIntent."""
-        return result_from_intent(
-            self.client.v1.payment_intents.retrieve(
-                reference, params={"expand": ["payment_method"]}
+        """Ask Stripe for the current state of a Checkout Session or PaymentIntent."""
+        try:
+            if reference.startswith("cs_"):
+                return result_from_session(
+                    self.client.v1.checkout.sessions.retrieve(
+                        reference, params={"expand": ["payment_intent.payment_method"]}
+                    )
+                )
+            return result_from_intent(
+                self.client.v1.payment_intents.retrieve(
+                    reference, params={"expand": ["payment_method"]}
+                )
             )
-        )
+        except LOST as exc:
+            return unknown(lost_reason(exc), reference=reference)
 
     def find_payment(self, idempotency_key: str) -> GatewayResult | None:
-        """Return the PaymentIntent created with this idempotency key, or None (for the reconciler).
+        """Return the PaymentIntent created with this idempotency key, or None (not found yet).
 
-        Searches the `idempotency_key` metadata create_payment stores. Stripe's search index trails
-        its writes (normally by under a minute, up to an hour during outages), so None means "not
-        found yet", not "never created": `find_may_lag` tells the reconciler so.
+        Searches the `idempotency_key` metadata every PaymentIntent carries (a Checkout
+        Session's too, through payment_intent_data). Stripe's search index trails its writes
+        (normally by under a minute, up to an hour during outages), so None means "not found
+        yet", not "never created": `find_may_lag` says so. A lost answer is `unknown`.
         """
-        value = idempotency_key.replace("\\", "\\\\").replace("'", "\\'")
-        found = self.client.v1.payment_intents.search(
-            params={
-                "query": f"metadata['idempotency_key']:'{value}'",
-                "expand": ["data.payment_method"],  # for the saved card, as retrieve_payment
-            }
-        )
-        intents = list(_get(found, "data", default=[]) or [])
+        try:
+            found = self.client.v1.payment_intents.search(
+                params={
+                    "query": f"metadata['idempotency_key']:'{_quoted(idempotency_key)}'",
+                    "expand": ["data.payment_method"],  # for the saved card, as retrieve_payment
+                }
+            )
+        except LOST as exc:
+            return unknown(lost_reason(exc))
+        intents = list(get(found, "data", default=[]) or [])
         if not intents:
             return None
         # One key makes one intent; should there be more, a charged one is what must be recorded.
-        charged = [i for i in intents if _get(i, "status") == "succeeded"]
+        charged = [i for i in intents if get(i, "status") == "succeeded"]
         return result_from_intent((charged or intents)[0])
+
+    def apply_customer_balance(
+        self, reference: str, *, amount, idempotency_key: str
+    ) -> GatewayResult:
+        """Apply funds waiting on the customer's cash balance to a bank-transfer PaymentIntent."""
+        try:
+            intent = self.client.v1.payment_intents.apply_customer_balance(
+                reference,
+                params={"amount": to_minor(amount), "currency": amount.currency.code.lower()},
+                options={"idempotency_key": idempotency_key},
+            )
+        except LOST as exc:
+            return unknown(lost_reason(exc), reference=reference)
+        return result_from_intent(intent)
 
     def parse_webhook(self, body: bytes, headers: dict) -> WebhookNotice:
         """Verify a Stripe webhook with construct_event and normalise it."""
@@ -266,42 +275,21 @@ class StripeGateway:
             raise WebhookSignatureError(str(exc)) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureError(f"malformed event: {exc}") from None
-        intent = _get(event, "data", "object") or {}
-        currency = str(_get(intent, "currency", default="jpy")).upper()
-        kind, amount = "ignored", None
-        failure = ""
-        event_type = _get(event, "type", default="")
-        if event_type == "payment_intent.succeeded":
-            kind = "payment.succeeded"
-            # Whole minor units or refused (never truncated): from_minor raises on 12.5 or "x".
-            amount = from_minor(_get(intent, "amount_received", default=0), currency)
-        elif event_type == "payment_intent.payment_failed":
-            error = _get(intent, "last_payment_error") or {}
-            failure = _get(error, "decline_code") or _get(error, "code") or "failed"
-            # A konbini voucher that passes its deadline fails the intent: that is an expiry.
-            expired = "konbini" in (_get(intent, "payment_method_types") or [])
-            kind = "payment.expired" if expired else "payment.failed"
-        elif event_type == "payment_intent.canceled":
-            kind = "payment.expired"
-        elif event_type == "payment_intent.requires_action":
-            kind = "payment.requires_action"
-        elif event_type == "payment_intent.partially_funded":
-            kind = "payment.partially_funded"
-            remaining = _get(
-                intent,
-                "next_action",
-                "display_bank_transfer_instructions",
-                "amount_remaining",
-                default=0,
-            )
-            amount = from_minor(_get(intent, "amount", default=0) - remaining, currency)
-        payload = event.to_dict() if hasattr(event, "to_dict") else dict(event)
-        return WebhookNotice(
-            event_id=_get(event, "id", default=""),
-            type=kind,
-            payment_reference=_get(intent, "id", default=""),
-            amount=amount,
-            created=str(_get(event, "created", default="")),
-            payload=payload,
-            failure_code=failure,
-        )
+        return notice_from_event(event)
+
+
+def absolute(url: str) -> str:
+    """Stripe sends customers back to absolute URLs: a path is put under PORTAL_BASE_URL."""
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    if not url:
+        return base + "/"
+    return url if "://" in url else base + "/" + url.lstrip("/")
+
+
+def _metadata(request: PaymentRequest) -> dict:
+    # The webhook matches an event by these when the payment does not carry Stripe's id yet.
+    return {"order": request.reference_hint, "idempotency_key": request.idempotency_key}
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

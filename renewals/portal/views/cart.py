@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -39,8 +40,17 @@ def decline_text(code: str) -> str:
         "authentication_failed": _("The card's security check (3-D Secure) was not completed."),
         "expired_card": _("Your card has expired."),
         "incorrect_number": _("The card number is not valid."),
-        "gateway_error": _(
-            "The payment service could not be reached. Nothing was charged; try again."
+        "authentication_required": _(
+            "Your bank asks you to confirm this payment: pay it by hand from the cart."
+        ),
+        "canceled": _("You left the payment page without paying."),
+        "payment_page_expired": _("The payment page closed before the payment was made."),
+        "no_gateway_answer": _(
+            "The payment provider has no record of this payment: you can try again."
+        ),
+        "gateway_refused": _(
+            "The payment provider refused the request. Try again later or choose another "
+            "payment method."
         ),
     }
     return words.get(code, _("The payment did not go through."))
@@ -216,6 +226,8 @@ def _render_checkout(request, group, *, error="", chosen=None, status=200):
             "cards": list(Card.objects.filter(user=request.user, removed__isnull=True)),
             "error": error,
             "chosen_method": chosen.get("method") or group.payment_methods[0],
+            # Only the sandbox takes a (test) card number on the checkout form (R10).
+            "takes_card_number": settings.PAYMENT_GATEWAY == "sandbox",
             "chosen_card": chosen.get("card", ""),
             "save_card": chosen.get("save") == "on",
             "reverse_charge_note": reverse_charge_note(),
@@ -274,9 +286,15 @@ def _error_text(error: DomainError) -> str:
         "not_eligible": _("Nothing in this group can be renewed now."),
         "method_not_allowed": _("This payment method is not available for this order."),
         "invalid_payment_method": _("Choose a payment method."),
-        "invalid_card_number": _("Enter a card number of 12 to 19 digits, or choose a saved card."),
         "card_not_found": _("This saved card was not found."),
-        "card_required": _("Enter a card number or choose a saved card."),
+        "card_number_not_accepted": _(
+            "Card numbers are not taken on this form: leave it empty to type your card on the "
+            "secure payment page. The sandbox takes only its test card numbers here."
+        ),
+        "gateway_unavailable": _(
+            "The payment service cannot be reached right now. Nothing was charged: try again "
+            "in a few minutes."
+        ),
         "idempotency_mismatch": _("This form was already submitted with other choices. Try again."),
         "idempotency_key_required": _("This form has expired. Try again."),
     }
@@ -291,8 +309,8 @@ def _after_payment(request, order, key):
         return redirect("portal:order", number=order.number)
     if order.status == "requires_action" and payment is not None and payment.action_url:
         return redirect(payment.action_url)
-    if order.status == "payment_after_release":
-        # R19: the money arrived but renewed nothing; the order page says it will be refunded.
+    if order.status in ("payment_after_release", "confirming"):
+        # R19: money kept, to be refunded; R10: "we are confirming your payment". Its page says so.
         return redirect("portal:order", number=order.number)
     if order.status == "pending_payment":
         messages.success(

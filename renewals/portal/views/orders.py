@@ -19,7 +19,7 @@ from renewals.checkout.pricing import tax_percent
 from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.money import money
-from renewals.payments.actions import complete_action
+from renewals.payments.collecting import return_from_gateway
 from renewals.portal.views.cart import decline_text
 
 log = logging.getLogger(__name__)
@@ -79,21 +79,19 @@ def order_detail(request, number):
     """Show one order; on a 3-D Secure return (?return=1), record the challenge's outcome first."""
     order = _visible_order(request.user, number)
     payment = _related(order, "payment")
-    if request.GET.get("return") == "1" and payment is not None:
-        if payment.status == "requires_action":
+    returning = request.GET.get("return") == "1" or (
+        request.method == "POST" and request.POST.get("check") == "1"
+    )
+    if returning and payment is not None:
+        if payment.status in ("requires_action", "confirming"):
             try:
-                complete_action(payment.reference, today=clock.today())
+                # Ask the gateway what happened; a lost answer leaves it confirming (R10).
+                return_from_gateway(payment.pk, source="customer_return", today=clock.today())
             except DomainError as error:
                 messages.error(request, error.message)
-            except Exception:  # the gateway is unreachable: the webhook will settle it later
-                log.exception("3-D Secure return of %s could not be recorded", payment.reference)
-                messages.warning(
-                    request,
-                    _("We could not confirm your payment yet. Reload this page in a moment."),
-                )
         order = _visible_order(request.user, number)
         payment = _related(order, "payment")
-        if order.status == "paid":
+        if order.status == "paid":  # a confirming order's page says so itself
             messages.success(request, _("Payment received. Your subscriptions are renewed."))
         elif order.status == "failed":
             messages.error(

@@ -11,35 +11,25 @@ from renewals.checkout.models import Order
 from renewals.notifications.models import Email
 from renewals.payments import actions
 from renewals.payments.gateways.sandbox import event_body, sign
-from renewals.payments.gateways.stripe import StripeGateway
 from renewals.payments.models import Payment, WebhookEvent
 from renewals.subscriptions.models import Subscription
 
-from .helpers import jpy_subscriptions, order_for
-from .test_stripe import WEBHOOK_SECRET, RecordedStripe, fixture, post
+from ..helpers import jpy_subscriptions, order_for
+from .fake import WEBHOOK_SECRET
+from .test_checkout import post as post_delivery
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def use_stripe(settings, monkeypatch):
-    """The configured gateway is Stripe, answering with recorded responses (as test_stripe)."""
-    settings.PAYMENT_GATEWAY = "stripe"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-    def install(*responses):
-        gateway = StripeGateway(api_key="sk_test_recorded", http_client=RecordedStripe(*responses))
-        monkeypatch.setattr("renewals.payments.actions.get_gateway", lambda name=None: gateway)
-
-    return install
+def post(client, body, signature):
+    return post_delivery(client, (body, signature))
 
 
 LAST = date(2027, 5, 14)
 
 
-def signed_event(reference: str, **intent) -> tuple[bytes, str]:
-    event = fixture("evt_pi_succeeded")
-    body = json.dumps(event).replace("PI_ID", reference)
+def signed_event(fake, reference: str, **intent) -> tuple[bytes, str]:
+    body, _signature = fake.event("payment_intent.succeeded", fake.intents[reference])
     event = json.loads(body)
     event["data"]["object"].update(intent)
     body = json.dumps(event)
@@ -48,15 +38,14 @@ def signed_event(reference: str, **intent) -> tuple[bytes, str]:
     return body.encode(), f"t={ts},v1={signature}"
 
 
-def stripe_konbini(use_stripe, today):
-    use_stripe(("pi_konbini", 200))
+def stripe_konbini(today):
     sub = jpy_subscriptions()[0]
     order = order_for([sub], method="konbini", today=today)
     return actions.start_payment(order, method="konbini", user=order.placed_by, today=today)
 
 
-def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, use_stripe):
-    payment = stripe_konbini(use_stripe, LAST)
+def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, fake_stripe):
+    payment = stripe_konbini(LAST)
     body = event_body("payment.succeeded", payment.reference)
     signature = sign(body, secret="whsec_sandbox_development")
     response = client.post(
@@ -75,11 +64,11 @@ def test_a_forged_sandbox_event_on_a_stripe_deployment_pays_nothing(client, use_
 @pytest.mark.parametrize("amount", [13200.5, -13200, "13200", None, [1]])
 def test_a_signed_stripe_event_with_a_bad_amount_is_400_and_recorded_nowhere(
     client,
-    use_stripe,
+    fake_stripe,
     amount,
 ):
-    payment = stripe_konbini(use_stripe, LAST)
-    body, signature = signed_event(payment.reference, amount_received=amount)
+    payment = stripe_konbini(LAST)
+    body, signature = signed_event(fake_stripe, payment.reference, amount_received=amount)
     response = post(client, body, signature)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_event"
@@ -88,9 +77,9 @@ def test_a_signed_stripe_event_with_a_bad_amount_is_400_and_recorded_nowhere(
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_stripe_event_id_over_the_column_is_400(client, use_stripe):
-    payment = stripe_konbini(use_stripe, LAST)
-    event = json.loads(signed_event(payment.reference)[0])
+def test_a_stripe_event_id_over_the_column_is_400(client, fake_stripe):
+    payment = stripe_konbini(LAST)
+    event = json.loads(signed_event(fake_stripe, payment.reference)[0])
     event["id"] = "evt_" + "9" * 200
     body = json.dumps(event)
     ts = int(time.time())
@@ -105,15 +94,15 @@ def test_a_stripe_event_id_over_the_column_is_400(client, use_stripe):
 )
 def test_stripe_konbini_money_after_the_last_renewable_day_is_kept_for_refund(
     client,
-    use_stripe,
+    fake_stripe,
     frozen_today,
     paid_on,
     status,
 ):
-    payment = stripe_konbini(use_stripe, LAST)
+    payment = stripe_konbini(LAST)
     assert payment.expires_on == LAST
     frozen_today(paid_on)
-    body, signature = signed_event(payment.reference, amount_received=13200)
+    body, signature = signed_event(fake_stripe, payment.reference, amount_received=13200)
     assert post(client, body, signature).status_code == 200
     assert Order.objects.get().status == status
     if status == "paid":
