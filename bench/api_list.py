@@ -7,7 +7,8 @@ Creates its own database (`renewals_bench_api`) with one purchaser owning 10,000
 16 concurrent clients (threads with http.client) against, in the same run:
 1. `GET /api/v1/subscriptions?page_size=500` with a bearer token (offers, JSON schema);
 2. the portal list `/billing/subscriptions/` with a session cookie (its own page size);
-3. a bench-only Django view reading the same 500 rows with `.values()` (the floor).
+3. a bench-only Django view reading the same 500 rows with `.values()` (the floor), routed by
+   bench/settings.py + bench/urls.py only (never by the product's URLs).
 Prints p50 / p95 latency and throughput per target. `--record` appends them to
 docs/performance.md.
 """
@@ -15,16 +16,18 @@ docs/performance.md.
 import argparse
 import http.client
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import report, setup_django
+from bench.common import report, setup_django, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 26)
@@ -94,7 +97,7 @@ def session_cookie(user) -> str:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "renewals.accounts.signin.EmailBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     return session.session_key
@@ -106,20 +109,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, user_id: int) -> subprocess.Popen:
+def start_gunicorn(port: int, user_id: int, static_root: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "0",
+        # A staging run (sandbox, frozen date, bench variables): allowed only with this flag.
+        "ALLOW_SANDBOX_IN_PRODUCTION": "1",
+        "SANDBOX_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+        "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "RENEWALS_TODAY": TODAY.isoformat(),
-        "RENEWALS_BENCH_VIEWS": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # the product's URLs + the bare view
         "RENEWALS_BENCH_USER_ID": str(user_id),
         "API_RATE_LIMIT": "100000000",
         "AXES_ENABLED": "0",
         "LOG_LEVEL": "ERROR",
+        # Production serves collected static files and refuses to start without them.
+        "STATIC_ROOT": static_root,
     }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "renewals.wsgi:application", "--workers", "2",
+        [str(Path(sys.executable).with_name("gunicorn")), "renewals.wsgi:application", "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "error"],
         cwd=ROOT, env=env,
     )  # fmt: skip
@@ -181,8 +194,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=15, help="per client and target")
     parser.add_argument("--record", action="store_true", help="append to docs/performance.md")
+    parser.add_argument("--quick", action="store_true", help="5 requests per client")
     args = parser.parse_args()
+    if args.quick:
+        args.requests = 5
 
+    # One key for this process (which signs the session) and gunicorn (which reads it).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     setup_django("renewals_bench_api")
     user, token = seed(args.count)
     cookie = session_cookie(user)
@@ -190,13 +208,14 @@ def main() -> None:
 
     connections.close_all()
     port = free_port()
-    server = start_gunicorn(port, user.pk)
+    static = tempfile.TemporaryDirectory(prefix="renewals-bench-static-")
+    server = start_gunicorn(port, user.pk, static.name)
     targets = [
         ("API GET /api/v1/subscriptions?page_size=500", "/api/v1/subscriptions?page_size=500",
          {"Authorization": f"Bearer {token}"}),
         ("portal /billing/subscriptions/ (50 rows a page)", "/billing/subscriptions/",
          {"Cookie": f"sessionid={cookie}"}),
-        ("bare Django view, same 500 rows (.values())", "/api/_bench/subscriptions?page_size=500",
+        ("bare Django view, same 500 rows (.values())", "/_bench/subscriptions?page_size=500",
          {}),
     ]  # fmt: skip
     results = []
@@ -209,6 +228,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+        static.cleanup()
     rows = [
         (
             label,
@@ -219,6 +239,13 @@ def main() -> None:
     report(
         f"{args.count} subscriptions, gunicorn 2 sync workers, {args.clients} concurrent clients",
         rows,
+    )
+    api, _portal, bare = (r for _label, r in results)
+    verdict(
+        f"api-list-500-of-{args.count // 1000}k-p95-vs-bare",
+        api["p95"] / bare["p95"],
+        1.5,
+        f"p95 {api['p95']:.0f} ms vs {bare['p95']:.0f} ms, {args.clients} clients on 2 workers",
     )
     if args.record:
         record(args, results)

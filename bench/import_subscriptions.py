@@ -12,11 +12,20 @@ users with memberships, catalogue, sandbox cards, subscriptions), then measures 
 
 import argparse
 import json
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench.common import copy_rows, report, reset_sequences, setup_django, timed, truncate
+from bench.common import (
+    copy_rows,
+    report,
+    reset_sequences,
+    setup_django,
+    timed,
+    truncate,
+    verdict,
+)
 
 OFFERINGS = ["ACAD", "REVIT", "FUSION", "MAYA", "INVENTOR"]
 TERMS = ["monthly", "annual", "three_year"]
@@ -122,9 +131,18 @@ def baseline(data: dict) -> None:
     customer = {c["csn"]: i for i, c in enumerate(data["customers"], 1)}
     copy_rows(
         Customer,
-        ["id", "csn", "name", "country", "vat_id", "vat_id_validated", "address"],
         [
-            (i, c["csn"], c["name"], c["country"], "", False, "")
+            "id",
+            "csn",
+            "name",
+            "country",
+            "vat_id",
+            "vat_id_validated",
+            "address",
+            "gateway_customer_id",
+        ],
+        [
+            (i, c["csn"], c["name"], c["country"], "", False, "", "")
             for c, i in zip(data["customers"], customer.values(), strict=True)
         ],
     )
@@ -246,7 +264,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--database", default="renewals_bench_import")
+    parser.add_argument("--quick", action="store_true", help="20,000 (bench.all --quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.count = 20_000
     setup_django(args.database)
 
     from django.core.management import call_command
@@ -284,6 +305,13 @@ def main() -> None:
     with timed(times, "reimport"):
         call_command("import", str(path), verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
 
+    truncate(*tables)
+    peak = peak_rss(path)
+    small = path.with_name("bench-import-one.json")
+    small.write_text(json.dumps(generate(1, date(2026, 6, 1))))
+    truncate(*tables)
+    floor = peak_rss(small)
+
     size = path.stat().st_size / 1e6
     report(
         f"Import of {args.count:,} subscriptions ({len(data['customers']):,} customers and users, {size:.1f} MB) on PostgreSQL",
@@ -295,8 +323,44 @@ def main() -> None:
             ),
             ("re-import (no change)", f"{times['reimport']:.2f} s"),
             ("import / baseline", f"{times['import'] / times['baseline']:.1f}x"),
+            ("peak RSS, `renewals import FILE`", f"{peak / 1e6:.0f} MB"),
+            ("peak RSS, same command, 1 subscription", f"{floor / 1e6:.0f} MB"),
+            ("import's own memory / file size", f"{(peak - floor) / 1e6 / size:.1f}x"),
         ],
     )
+    verdict(
+        f"import-{args.count // 1000}k-vs-copy",
+        times["import"] / times["baseline"],
+        2,
+        f"{times['import']:.1f} s vs COPY {times['baseline']:.1f} s",
+    )
+    verdict(
+        f"import-{args.count // 1000}k-memory-vs-file",
+        (peak - floor) / 1e6 / size,
+        3,
+        f"peak RSS {peak / 1e6:.0f} MB minus {floor / 1e6:.0f} MB start-up, file {size:.1f} MB",
+    )
+
+
+def peak_rss(path: Path) -> int:
+    """Run `renewals import PATH` in its own process; return its peak resident memory (bytes).
+
+    Through a small Python wrapper: on Linux a forked child starts with its parent's peak
+    RSS, so the benchmark's own memory (the generated file) must not be the parent.
+    """
+    import subprocess
+
+    wrapper = (
+        "import resource, subprocess, sys;"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    renewals = str(Path(sys.executable).with_name("renewals"))
+    out = subprocess.run(  # noqa: S603 — our own interpreter and console script
+        [sys.executable, "-c", wrapper, renewals, "import", str(path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return int(out.stdout.split()[-1]) * 1024  # kilobytes on Linux
 
 
 if __name__ == "__main__":

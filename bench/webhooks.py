@@ -1,23 +1,25 @@
-"""Post signed sandbox webhook events to the handler; each payment settles exactly once.
+"""Post signed sandbox webhook events to the handler against the same writes done by hand.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python -m bench.webhooks --events 10000
 
-Creates its own database (`renewals_bench_webhooks`). Setup (not timed): D distinct JPY
-payments waiting for their money — 70% konbini, 30% bank transfer — each with its order,
-order line holding the term, subscription and sandbox payment, where D = 70% of the events.
-Then, timed in the same process:
+Creates its own private database (bench/common.py). Setup (not timed): two sets of D JPY
+payments waiting for their money — 70% konbini, 30% bank transfer — each with its order, order
+line holding the term, subscription and sandbox payment, where D = 70% of the events. Then:
 1. **handler**: the events — one `payment.succeeded` (konbini) or `transfer.received` of the
-   exact amount (transfer) per payment, plus 30% duplicates re-sent with the same event id,
-   shuffled — each signed (`Renewals-Signature`) and POSTed to `/webhooks/sandbox` through the
-   Django test client (the whole middleware stack and view, in-process, one at a time): verify,
-   store the event, settle the payment, fulfil the order (term, renewal date, audit), queue and
-   deliver the order confirmation after commit (locmem backend);
-2. **baseline**: the same events inserted by raw SQL into the WebhookEvent table, one
-   `INSERT … ON CONFLICT DO NOTHING` per event in autocommit (the floor of "store each event
-   once"), into an emptied table.
-It then asserts every payment succeeded once: one new term per subscription, one confirmation
-per order, one stored event per distinct id.
+   exact amount (transfer) per payment of the first set, plus 30% duplicates re-sent with the
+   same event id, shuffled — each signed (`Renewals-Signature`) and POSTed to
+   `/webhooks/sandbox` through the Django test client (middleware, view, in-process, one at a
+   time): verify, store the event once, settle the payment, fulfil the order (term, renewal
+   date, audit), queue the order confirmation (delivery is the workers' job, left out);
+2. **baseline** (`baseline()`): the same events for the second set, by hand with raw psycopg —
+   verify, parse, INSERT … ON CONFLICT DO NOTHING RETURNING (a duplicate stops there), one
+   locking SELECT of payment, order, line and subscription, the payment, order and subscription
+   updated, the term, the audit rows (as many as the handler writes, one INSERT) and the email
+   inserted, the event marked processed, one COMMIT per event.
+It asserts every payment of the first set succeeded once (one new term, one confirmation, one
+stored event each), and counts the statements of one settling event and of one duplicate.
+`--quick`: 1,500 events.
 """
 
 import argparse
@@ -28,13 +30,16 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bench.common import report, setup_django
+from bench.common import checkpoint, raw_connection, report, setup_django, verdict
 
 TODAY = date(2027, 3, 1)
 
 
-def create_payments(count: int) -> list[tuple[str, str, Decimal]]:
-    """Create `count` JPY orders waiting for konbini or transfer money; return their payments."""
+def create_payments(count: int, prefix: str = "A") -> list[tuple[str, str, Decimal]]:
+    """Create `count` JPY orders waiting for konbini or transfer money; return their payments.
+
+    `prefix` keeps two sets apart in one database (the handler's and the baseline's).
+    """
     from renewals.accounts.models import Customer, User
     from renewals.catalog.models import Offering, Price
     from renewals.checkout.models import Order, OrderLine
@@ -42,25 +47,26 @@ def create_payments(count: int) -> list[tuple[str, str, Decimal]]:
     from renewals.subscriptions import periods
     from renewals.subscriptions.models import Subscription, Term
 
-    offering = Offering.objects.create(code="ACAD", name="AutoCAD")
-    Price.objects.create(
-        offering=offering, term="annual", currency="JPY",
-        list_price=Decimal("52800"), renewal_price=Decimal("48000"),
-    )  # fmt: skip
+    offering, created = Offering.objects.get_or_create(code="ACAD", defaults={"name": "AutoCAD"})
+    if created:
+        Price.objects.create(
+            offering=offering, term="annual", currency="JPY",
+            list_price=Decimal("52800"), renewal_price=Decimal("48000"),
+        )  # fmt: skip
     purchasers = 200
+    base = 9100000000 if prefix == "A" else 9200000000
     customers = Customer.objects.bulk_create(
-        Customer(csn=f"{9100000000 + n}", name=f"Bench {n}", country="JP")
-        for n in range(purchasers)
+        Customer(csn=f"{base + n}", name=f"Bench {n}", country="JP") for n in range(purchasers)
     )
     users = User.objects.bulk_create(
-        User(email=f"buyer{n}@bench.example", password="!", language="ja")
+        User(email=f"buyer{n}.{prefix}@bench.example", password="!", language="ja")
         for n in range(purchasers)
     )
     d = TODAY + timedelta(days=30)
     start = periods.previous_renewal_date(d, "annual", d.day)
     subs = Subscription.objects.bulk_create(
         Subscription(
-            id=f"W{k:06d}", customer=customers[k % purchasers], offering=offering,
+            id=f"W{prefix}{k:06d}", customer=customers[k % purchasers], offering=offering,
             term="annual", seats=1, currency="JPY", start_date=start, renewal_date=d,
             lapse_date=d, purchase_method="online",
             payment_method="konbini" if k % 10 < 7 else "bank_transfer",
@@ -72,7 +78,7 @@ def create_payments(count: int) -> list[tuple[str, str, Decimal]]:
     amount, tax = Decimal("48000"), Decimal("4800")
     orders = Order.objects.bulk_create(
         Order(
-            number=f"R-2027-{k + 1:06d}", customer=s.customer, currency="JPY",
+            number=f"R-2027-{prefix}{k + 1:06d}", customer=s.customer, currency="JPY",
             purchase_method="online", payment_method=s.payment_method, status="pending_payment",
             placed_by=s.purchaser, subtotal=amount, tax=tax, total=amount + tax,
             tax_rate=Decimal("0.10"), business_date=TODAY,
@@ -86,7 +92,9 @@ def create_payments(count: int) -> list[tuple[str, str, Decimal]]:
         )
         for o, s in zip(orders, subs, strict=True)
     )  # fmt: skip
-    payments = [(f"sbx_bench_{k:06d}", s.payment_method, amount + tax) for k, s in enumerate(subs)]
+    payments = [
+        (f"sbx_bench_{prefix}{k:06d}", s.payment_method, amount + tax) for k, s in enumerate(subs)
+    ]
     Payment.objects.bulk_create(
         Payment(
             order=o, gateway="sandbox", method=method, status="pending", reference=ref,
@@ -107,12 +115,12 @@ def create_payments(count: int) -> list[tuple[str, str, Decimal]]:
 def make_events(payments, total_events: int, seed: int) -> list[bytes]:
     """One settling event per payment, then duplicates of random ones up to `total_events`."""
     distinct = []
-    for k, (ref, method, total) in enumerate(payments):
+    for ref, method, total in payments:
         kind = "payment.succeeded" if method == "konbini" else "transfer.received"
         distinct.append(
             json.dumps(
                 {
-                    "id": f"evt_bench_{k:06d}",
+                    "id": f"evt_bench_{ref}",
                     "type": kind,
                     "created": "2027-03-01T09:00:00+00:00",
                     "data": {"payment_reference": ref, "amount": str(int(total))},
@@ -142,17 +150,95 @@ def post_all(events: list[bytes]) -> dict[int, int]:
     return statuses
 
 
-def baseline(events: list[bytes]) -> None:
-    from django.db import connection
+CONFIRMATION = "ご注文ありがとうございます。" * 40  # about the size of a rendered confirmation
 
-    with connection.cursor() as cursor:
+
+def baseline(events: list[bytes], audit_rows: int) -> dict:
+    """The same essential work by hand, with raw psycopg: one transaction, one commit per event.
+
+    Per event: verify the signature, parse; INSERT the event ON CONFLICT DO NOTHING RETURNING
+    (a duplicate stops here: 1 statement); lock the payment with its order and line in one
+    query; UPDATE the payment, the order and the subscription; INSERT the term, the audit rows
+    (one multi-row INSERT, as many as the handler writes) and the confirmation email; mark the
+    event processed; COMMIT. Rendering is replaced by a fixed text of a confirmation's size.
+    """
+    import json as jsonlib
+
+    from renewals.payments.gateways.sandbox import (
+        SIGNATURE_HEADER,
+        SandboxGateway,
+        verify_signature,
+    )
+
+    gateway = SandboxGateway()
+    counts = {"statements": 0, "events": 0}
+    with raw_connection() as conn, conn.cursor() as cur:
         for body in events:
-            event = json.loads(body)
-            cursor.execute(
+            header = gateway.signed_headers(body)[SIGNATURE_HEADER]
+            verify_signature(body, header, secret=gateway.secret)
+            event = jsonlib.loads(body)
+            ref = event["data"]["payment_reference"]
+            cur.execute(
                 "INSERT INTO payments_webhookevent (gateway, event_id, type, payload, received)"
-                " VALUES (%s, %s, %s, %s, now()) ON CONFLICT DO NOTHING",
-                ["sandbox", event["id"], event["type"], body.decode()],
+                " VALUES ('sandbox', %s, %s, %s, now()) ON CONFLICT DO NOTHING RETURNING id",
+                [event["id"], event["type"], body.decode()],
             )
+            row = cur.fetchone()
+            counts["statements"] += 1
+            if row is None:
+                conn.commit()
+                continue
+            event_pk = row[0]
+            cur.execute(
+                "SELECT p.id, p.amount, o.id, o.number, l.subscription_id, l.term_start,"
+                " l.term_end, s.purchaser_id FROM payments_payment p"
+                " JOIN checkout_order o ON o.id = p.order_id"
+                " JOIN checkout_orderline l ON l.order_id = o.id"
+                " JOIN subscriptions_subscription s ON s.id = l.subscription_id"
+                " WHERE p.reference = %s AND p.gateway = 'sandbox' FOR UPDATE OF p, o, s",
+                [ref],
+            )
+            pay_id, _amount, order_id, number, sub_id, term_start, term_end, buyer = cur.fetchone()
+            cur.execute(
+                "UPDATE payments_payment SET status = 'succeeded', received_amount = amount,"
+                " updated = now() WHERE id = %s",
+                [pay_id],
+            )
+            cur.execute(
+                "UPDATE checkout_order SET status = 'paid', paid_at = now() WHERE id = %s",
+                [order_id],
+            )
+            cur.execute(
+                'INSERT INTO subscriptions_term (subscription_id, start, "end", order_number,'
+                " source, created) VALUES (%s, %s, %s, %s, 'order', now())",
+                [sub_id, term_start, term_end, number],
+            )
+            cur.execute(
+                "UPDATE subscriptions_subscription SET renewal_date = %s, lapse_date = %s"
+                " WHERE id = %s",
+                [term_end, term_end, sub_id],
+            )
+            cur.execute(
+                "INSERT INTO core_auditevent (at, actor_label, object_type, object_id, action,"
+                " data) VALUES "
+                + ", ".join(["(now(), 'webhook:sandbox', 'x', %s, 'x', '{}')"] * audit_rows),
+                [str(pay_id)] * audit_rows,
+            )
+            cur.execute(
+                'INSERT INTO notifications_email (kind, dedupe_key, "to", language, subject,'
+                " text, html, headers, message_id, status, attempts, refusals, last_error,"
+                " created) VALUES ('order-confirmation', %s, %s, 'ja', 'ご注文', %s, %s, '{}',"
+                " %s, 'pending', 0, 0, '', now())",
+                [f"bench-confirmation:{number}", f"{buyer}@bench.example", CONFIRMATION,
+                 f"<p>{CONFIRMATION}</p>", f"<{number}@bench>"],
+            )  # fmt: skip
+            cur.execute(
+                "UPDATE payments_webhookevent SET processed = now() WHERE id = %s", [event_pk]
+            )
+            conn.commit()
+            counts["statements"] += 9
+            counts["events"] += 1
+    return counts
 
 
 def check_settled_once(payments) -> None:
@@ -163,13 +249,34 @@ def check_settled_once(payments) -> None:
     from renewals.subscriptions.models import Subscription, Term
 
     n = len(payments)
-    assert Payment.objects.filter(status="succeeded").count() == n
-    assert Order.objects.filter(status="paid").count() == n
-    assert WebhookEvent.objects.count() == n
-    assert Term.objects.count() == 2 * n
-    assert Subscription.objects.filter(renewal_date=date(2028, 3, 31)).count() == n
+    refs = [ref for ref, _m, _t in payments]
+    mine = Payment.objects.filter(reference__in=refs)
+    assert mine.filter(status="succeeded").count() == n
+    assert Order.objects.filter(payment__reference__in=refs, status="paid").count() == n
+    assert WebhookEvent.objects.filter(event_id__startswith="evt_bench_sbx_bench_A").count() == n
+    subs = Subscription.objects.filter(pk__startswith="WA")
+    assert Term.objects.filter(subscription__in=subs).count() == 2 * n
+    assert subs.filter(renewal_date=date(2028, 3, 31)).count() == n
     assert Email.objects.filter(kind="order-confirmation").count() == n
     assert AuditEvent.objects.filter(action="payment_succeeded").count() == n
+
+
+def statements_of(body: bytes) -> int:
+    """Return the SQL statements the handler runs for one delivery of `body`."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from renewals.payments.gateways.sandbox import SandboxGateway
+
+    with CaptureQueriesContext(connection) as queries:
+        Client().post(
+            "/webhooks/sandbox", body, content_type="application/json",
+            headers=SandboxGateway().signed_headers(body),
+        )  # fmt: skip
+    return len(
+        [q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    )
 
 
 def main() -> None:
@@ -177,38 +284,71 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--duplicates", type=float, default=0.30, help="share of re-sent events")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="1,500 events (bench.all --quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.events = 1500
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     setup_django("renewals_bench_webhooks")
     from django.db import connection
 
+    from renewals.core.models import AuditEvent
+    from renewals.notifications import outbox
+
+    outbox.deliver_later = lambda ids: None  # delivery is the workers' job (both sides)
+
     distinct = round(args.events * (1 - args.duplicates))
-    payments = create_payments(distinct)
-    events = make_events(payments, args.events, args.seed)
+    payments = create_payments(distinct + 2, "A")
+    events = make_events(payments, args.events + 2, args.seed)
+    # Two settling events measured alone for their statements, then one duplicate of each.
+    first = [e for e in events if b"sbx_bench_A000000" in e][:1] + [
+        e for e in events if b"sbx_bench_A000001" in e
+    ][:1]
+    events = [e for e in events if e not in first]
+    audit_before = AuditEvent.objects.count()
+    settling = statements_of(first[0])
+    audit_rows = AuditEvent.objects.count() - audit_before
+    statements_of(first[1])
+    duplicate = statements_of(first[0])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    checkpoint()
 
     started = time.perf_counter()
     statuses = post_all(events)
     handler = time.perf_counter() - started
-    assert statuses == {200: args.events}, statuses
+    assert statuses == {200: len(events)}, statuses
     check_settled_once(payments)
 
+    base_payments = create_payments(distinct, "B")
+    base_events = make_events(base_payments, args.events, args.seed)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE payments_webhookevent")
+        cursor.execute("ANALYZE")
+    checkpoint()
+    connection.close()
     started = time.perf_counter()
-    baseline(events)
+    counts = baseline(base_events, audit_rows)
     base = time.perf_counter() - started
+    assert counts["events"] == distinct, counts
 
+    n = len(events)
     report(
-        f"Webhooks: {args.events:,} signed sandbox events, {distinct:,} payments, "
-        f"{args.events - distinct:,} duplicates, shuffled",
+        f"Webhooks: {n:,} signed sandbox events, {distinct:,} payments, "
+        f"{n - distinct:,} duplicates, shuffled",
         [
-            ("handler (test client, in-process)", f"{handler:.1f} s = {args.events / handler:,.0f} events/s"),
-            ("baseline (raw INSERT ON CONFLICT)", f"{base:.1f} s = {args.events / base:,.0f} events/s"),
-            ("ratio", f"{handler / base:.1f}x"),
-            ("settled exactly once", f"{distinct:,} payments, {distinct:,} confirmations"),
+            ("handler (test client, in-process)", f"{handler:.1f} s = {n / handler:,.0f} events/s"),
+            ("baseline (raw psycopg, same writes)", f"{base:.1f} s = {len(base_events) / base:,.0f} events/s"),
+            ("ratio", f"{(handler / n) / (base / len(base_events)):.1f}x"),
+            ("statements: settling event", f"{settling} (baseline 9), {audit_rows} audit rows"),
+            ("statements: duplicate", f"{duplicate} (baseline 1)"),
+            ("settled exactly once", f"{distinct + 2:,} payments, {distinct + 2:,} confirmations"),
         ],
     )  # fmt: skip
-    return {"handler_s": handler, "baseline_s": base, "events": args.events}
+    ratio = (handler / n) / (base / len(base_events))
+    verdict(
+        "webhook-event", ratio, 3, f"{n / handler:.0f} vs {len(base_events) / base:.0f} events/s"
+    )
+    verdict("webhook-duplicate-statements", duplicate, 2, "statements for a re-sent event")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from renewals.core import health
+from renewals.operations import metrics
 from renewals.payments import webhooks
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("admin/dashboard/", include("renewals.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("renewals.api.urls")),

@@ -57,9 +57,54 @@ def frozen_today(monkeypatch):
     return freeze
 
 
+class RateClock:
+    """The rate limiter's clock in tests: frozen at `now`, moved only by `advance`."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def rate_clock(monkeypatch):
+    """Freeze the rate limiter's clock 30 s into a minute (and an hour), for every test.
+
+    A test of a limit then never straddles a window's edge however slow the machine is (issue
+    #14: `test_rate_limit_counts_per_token` failed under parallel load when its three requests
+    crossed a minute). A test that needs time to pass calls `rate_clock.advance(seconds)`.
+    """
+    from renewals.core import ratelimit
+
+    clock = RateClock(1_800_000_030.0)
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in English: a portal request in French leaves its language active.
+
+    Django's LocaleMiddleware activates the request's language in the thread and never resets it;
+    a later test of that worker reading a gettext message would get French.
+    """
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Send right after commit so tests can read mail.outbox; production sends after the
+    # response (tests/security/test_email_delivery.py::test_a_slow_smtp_server_does_not_slow_a_checkout).
+    settings.EMAIL_DELIVERY = "inline"
     settings.AXES_ENABLED = False
 
 

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from renewals.core.errors import DomainError
 
 from .auth import TokenAuth
-from .errors import ApiError, error_response, validation_details
+from .errors import ApiError, domain_error_response, error_response, validation_details
 
 log = logging.getLogger("renewals.api")
 
@@ -41,8 +41,7 @@ def _api_error(request, exc: ApiError):
 
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
-    details = exc.details if isinstance(exc.details, list) else [exc.details]
-    return error_response(exc.status, exc.code, exc.message, details)
+    return domain_error_response(exc)
 
 
 @api.exception_handler(ValidationError)
@@ -103,3 +102,5 @@ def _unexpected(request, exc):
 api.add_router("", "renewals.api.endpoints.subscriptions.router")
 api.add_router("", "renewals.api.endpoints.cart.router")
 api.add_router("", "renewals.api.endpoints.orders.router")
+api.add_router("", "renewals.api.endpoints.events.router")
+api.add_router("", "renewals.api.endpoints.invoices.router")

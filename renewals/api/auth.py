@@ -1,10 +1,9 @@
 """Bearer-token authentication with a per-token rate limit and a request-size limit."""
 
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from ninja.security import HttpBearer
+
+from renewals.core import ratelimit
 
 from . import tokens
 from .errors import ApiError
@@ -21,25 +20,21 @@ def max_body_bytes() -> int:
 
 
 def check_rate(token_id: int, *, now: float | None = None) -> None:
-    """Count one request of a token in the current minute; refuse past API_RATE_LIMIT (429)."""
-    now = time.time() if now is None else now
-    window = int(now // RATE_WINDOW_SECONDS)
-    key = f"api-rate:{token_id}:{window}"
-    # add() is atomic on every cache backend, incr() too on Redis; the pair never loses a count.
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        used = 1
-    if used > rate_limit():
-        retry_after = max(1, int((window + 1) * RATE_WINDOW_SECONDS - now) + 1)
+    """Count one request of a token in the current minute; refuse past API_RATE_LIMIT (429).
+
+    The count is shared by every process (core.ratelimit: the database, or Redis when
+    REDIS_URL is set): four workers allow API_RATE_LIMIT a minute in all, not four times it.
+    """
+    counted = ratelimit.hit(
+        f"api:{token_id}", limit=rate_limit(), window=RATE_WINDOW_SECONDS, now=now
+    )
+    if not counted.allowed:
         raise ApiError(
             429,
             "rate_limited",
             f"Too many requests: at most {rate_limit()} a minute per token. "
-            f"Try again in {retry_after} seconds.",
-            headers={"Retry-After": str(retry_after)},
+            f"Try again in {counted.retry_after} seconds.",
+            headers={"Retry-After": str(counted.retry_after)},
         )
 
 

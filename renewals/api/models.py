@@ -17,6 +17,8 @@ class ApiToken(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True)
     revoked = models.DateTimeField(null=True, blank=True)
+    # A staff token reads every customer's events (R22) while its user is staff.
+    staff = models.BooleanField(_("staff token"), default=False)
 
     class Meta:
         verbose_name = _("API token")

@@ -22,16 +22,25 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(*, user, name: str = "") -> tuple[ApiToken, str]:
-    """Create a named token for `user`; return it with its text, which is never stored."""
+def create_token(*, user, name: str = "", staff: bool = False) -> tuple[ApiToken, str]:
+    """Create a named token for `user`; return it with its text, which is never stored.
+
+    A staff token (`staff=True`, only for a staff user) reads every customer's events (R22).
+    """
     name = (name or "").strip() or _("API token")
+    if staff and not user.is_staff:
+        raise DomainError("not_staff")
     if len(name) > 100:
-        raise DomainError(_("A token name has at most 100 characters."), code="invalid")
+        raise DomainError("invalid", variant="token_name", max=100)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 4], key_hash=hash_token(raw)
+        user=user,
+        name=name,
+        prefix=raw[: len(TOKEN_PREFIX) + 4],
+        key_hash=hash_token(raw),
+        staff=staff,
     )
-    audit.record(token, action="api_token.created", actor=user, name=name)
+    audit.record(token, action="api_token.created", actor=user, name=name, staff=staff)
     return token, raw
 
 
@@ -40,7 +49,7 @@ def revoke_token(*, user, token_id) -> bool:
     try:
         token = ApiToken.objects.get(user=user, pk=int(token_id))
     except (ApiToken.DoesNotExist, TypeError, ValueError):
-        raise NotFound(_("No such token.")) from None
+        raise NotFound("token") from None
     if token.revoked:
         return False
     token.revoked = clock.now()

@@ -4,7 +4,6 @@ import functools
 
 from django.urls import path, re_path
 
-from . import baseline
 from .api import api
 from .errors import error_response
 
@@ -41,5 +40,3 @@ urlpatterns = [
     path("v1/", (_patterns, _ninja_app, _namespace)),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]
-if baseline.enabled():  # bench/api_list.py only
-    urlpatterns.insert(0, path("_bench/subscriptions", baseline.subscriptions_baseline))

@@ -13,6 +13,9 @@ class Offering(models.Model):
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # R21: the most seats a subscription of this offering may renew with; empty means the
+    # deployment's RENEWALS_MAX_SEATS.
+    max_seats = models.PositiveIntegerField(_("maximum seats"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("offering")

@@ -4,24 +4,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from renewals.core.money import format_money, money
+from renewals.core.read_only import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import CartLine, Order, OrderLine, OrderNumberSequence
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Show rows without add, change or delete: amounts and statuses change through actions."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import CartLine, CartLineChange, Order, OrderLine, OrderLineChange, OrderNumberSequence
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     extra = 0
     fields = [
@@ -32,16 +20,24 @@ class OrderLineInline(admin.TabularInline):
         "amount",
         "term_start",
         "term_end",
+        "term_display",
+        "previous_display",
         "holds_term",
     ]
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("term"))
+    def term_display(self, obj):
+        return obj.term
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("before the renewal"))
+    def previous_display(self, obj):
+        """R21: the subscription's seats and term before a line that changes them."""
+        if not obj.changed:
+            return "—"
+        seats, term = obj.previous
+        return f"{seats} × {term}"
 
 
 @admin.register(Order)
@@ -89,6 +85,20 @@ class OrderLineAdmin(ReadOnlyAdmin):
     list_filter = ["price_kind", "holds_term"]
     list_select_related = ["order"]
     search_fields = ["order__number", "subscription__id"]
+
+
+@admin.register(OrderLineChange)
+class OrderLineChangeAdmin(ReadOnlyAdmin):
+    list_display = ["line", "previous_seats", "previous_term"]
+    list_select_related = ["line__order"]
+    search_fields = ["line__order__number", "line__subscription__id"]
+
+
+@admin.register(CartLineChange)
+class CartLineChangeAdmin(ReadOnlyAdmin):
+    list_display = ["line_id", "user", "seats", "term"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
 
 
 @admin.register(CartLine)

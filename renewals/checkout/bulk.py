@@ -12,14 +12,13 @@ from datetime import date
 
 from renewals.core.errors import DomainError
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.rules import AT_ONCE_LIMIT
 
-from .actions import MAX_CART_LINES, NOT_FOUND, _snapshot
 from .cart import CartGroup, CartItem, build_groups
+from .cart_actions import NOT_FOUND, _snapshot
 from .grouping import group_key
 from .models import CartLine
 from .offers import Offer, renewal_offers
-
-MAX_SELECTION = MAX_CART_LINES  # R7: a bulk selection holds at most 100 subscriptions
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,13 @@ class BulkSelection:
 def selection_ids(subscription_ids) -> list[str]:
     """Return the distinct non-empty ids in their order; refuse more than 100 (R7, R8)."""
     ids = list(dict.fromkeys(str(i).strip() for i in subscription_ids if str(i).strip()))
-    if len(ids) > MAX_SELECTION:
+    if len(ids) > AT_ONCE_LIMIT:
         raise DomainError(
-            f"A bulk selection holds at most {MAX_SELECTION} subscriptions; "
-            f"{len(ids)} were selected. Nothing was changed.",
-            code="too_many",
-            status=422,
-            details=[{"limit": MAX_SELECTION, "selected": len(ids)}],
+            "too_many",
+            variant="selection",
+            max=AT_ONCE_LIMIT,
+            count=len(ids),
+            details=[{"limit": AT_ONCE_LIMIT, "selected": len(ids)}],
         )
     return ids
 

@@ -16,7 +16,7 @@ from renewals.subscriptions.models import Subscription
 
 from .grouping import group_by, group_key
 from .models import CartLine
-from .offers import Offer, renewal_offers
+from .offers import Offer, max_seats, renewal_offers
 from .pricing import order_totals, payment_methods_for_group, tax_decision, tax_percent
 
 
@@ -33,6 +33,11 @@ class CartItem:
         return self.offer.eligible and self.offer.price is not None
 
     @property
+    def max_seats(self) -> int:
+        """The most seats this line may be changed to (R21)."""
+        return max_seats(self.subscription.offering)
+
+    @property
     def seen_unit_price(self) -> Money:
         """The unit price stored when the line entered (or was last refreshed in) the cart."""
         return money(self.line.unit_price, self.line.currency)
@@ -44,7 +49,7 @@ class CartItem:
         return offer.unit_price is not None and (
             offer.unit_price != self.seen_unit_price
             or offer.price_kind != self.line.price_kind
-            or offer.subscription.seats != self.line.seats
+            or offer.seats != self.line.seats
             or offer.next_term != (self.line.term_start, self.line.term_end)
         )
 
@@ -145,7 +150,8 @@ def build_groups(items: list[CartItem]) -> list[CartGroup]:
 def cart_items(lines: list[CartLine], *, user, today: date) -> list[CartItem]:
     """Pair cart lines with their subscription's offer today (two queries: prices, open orders)."""
     subs = [line.subscription for line in lines]
-    offers = renewal_offers(subs, user=user, today=today)
+    changes = {ln.subscription_id: ln.change for ln in lines if ln.change is not None}
+    offers = renewal_offers(subs, user=user, today=today, changes=changes)
     return [
         CartItem(line=ln, subscription=ln.subscription, offer=offers[ln.subscription_id])
         for ln in lines
@@ -163,6 +169,7 @@ def cart_lines(user):
             "subscription__offering",
             "subscription__purchaser",
             "subscription__partner",
+            "chosen",
         )
         .order_by("added", "id")
     )

@@ -1,8 +1,11 @@
 """The order emails (R8, R13, R15): plain context dicts for the outbox, formatted per language."""
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
+from renewals.catalog.models import TERMS
 from renewals.core.formatting import long_date
 from renewals.core.money import format_money, money
 from renewals.notifications.outbox import queue_email
@@ -36,9 +39,30 @@ def reverse_charge_note() -> str:
     return gettext(REVERSE_CHARGE_NOTE)
 
 
+TERM_NAMES = dict(TERMS)
+
+
+def _line_terms(line) -> dict:
+    """Return the term and seats a line bought and, when it changed them (R21), the previous."""
+    seats, term = line.previous
+    changed = (seats, term) != (line.seats, line.term)
+    return {
+        "term": str(TERM_NAMES.get(line.term, line.term)),
+        "changed": changed,
+        "previous_seats": seats if changed else None,
+        "previous_term": str(TERM_NAMES.get(term, term)) if changed else "",
+    }
+
+
 def order_email_context(order, lines, language: str) -> dict:
-    """Build the context of an order email in `language`: every amount and date preformatted."""
+    """Build the context of an order email in `language`: every amount and date preformatted.
+
+    Each line says the term and seats it bought, and what it changed at this renewal (R21);
+    the lines' changes are read in one query when the caller did not load them.
+    """
     currency = order.currency
+    lines = list(lines)
+    prefetch_related_objects(lines, "change")
 
     def fmt(amount):
         return format_money(money(amount, currency), language)
@@ -60,6 +84,7 @@ def order_email_context(order, lines, language: str) -> dict:
                     "amount": fmt(line.amount),
                     "term_start": long_date(line.term_start, language),
                     "term_end": long_date(line.term_end, language),
+                    **_line_terms(line),
                 }
                 for line in lines
             ],
@@ -69,7 +94,17 @@ def order_email_context(order, lines, language: str) -> dict:
             "total": fmt(order.total),
             "reverse_charge_note": reverse_charge_note() if order.reverse_charge else "",
             "order_path": order_path(order.number),
+            **_invoice_links(order),
         }
+
+
+def _invoice_links(order) -> dict:
+    """Return the order's tax invoice number and PDF path, if it has one yet (R20)."""
+    try:
+        number = order.invoice.number  # billing's, reached through the relation (layers)
+    except ObjectDoesNotExist:
+        return {"invoice_number": "", "invoice_pdf_path": ""}
+    return {"invoice_number": number, "invoice_pdf_path": f"/billing/invoices/{number}.pdf"}
 
 
 def queue_order_emails(order, lines) -> list:
@@ -89,6 +124,7 @@ def queue_order_emails(order, lines) -> list:
         user = purchasers[purchaser_id]
         key = f"{kind}:{order.number}" + (f":{purchaser_id}" if index else "")
         context = order_email_context(order, own_lines, user.language)
+        context["name"] = user.get_short_name()  # the greeting
         queued.append(
             queue_email(
                 kind=kind,
@@ -143,6 +179,7 @@ def queue_payment_kept_email(order, *, reason: str, today) -> object | None:
     with translation.override(language):
         context["reason"] = gettext(KEPT_REASONS.get(reason, KEPT_REASONS["released"]))
     context["recorded_on"] = long_date(today, language)
+    context["name"] = user.get_short_name()
     context["subscription_ids"] = [line.subscription_id for line in lines]
     return queue_email(
         kind="payment-not-applied",

@@ -6,7 +6,9 @@ from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from renewals.accounts.models import Customer
+from renewals.catalog.models import TERM_CODES, TERMS
 from renewals.subscriptions.models import PURCHASE_METHODS, Subscription
+from renewals.subscriptions.periods import term_of
 
 PRICE_KINDS = [("renewal", _("Special renewal price")), ("list", _("List price"))]
 ORDER_STATUSES = [
@@ -15,6 +17,9 @@ ORDER_STATUSES = [
     # The gateway's answer was lost: the payment is being looked up; it may have been charged.
     ("confirming", _("Confirming payment")),
     ("paid", _("Paid")),
+    # R9: an order on net terms is fulfilled at once and invoiced; never "paid" until its
+    # invoice is (then `paid`).
+    ("invoiced", _("Invoiced, awaiting payment")),
     ("failed", _("Failed")),
     ("expired", _("Expired")),
     # R19: money arrived that could not renew (cancelled, already renewed, order released):
@@ -25,7 +30,10 @@ ORDER_STATUSES = [
 OPEN_STATUSES = ("requires_action", "pending_payment", "confirming")
 KEPT_STATUSES = ("payment_after_release",)
 TOTAL_TOLERANCE = Value(Decimal("0.0005"))
-HOLDING_STATUSES = ("requires_action", "pending_payment", "confirming", "paid")
+# The order renewed its terms: paid, or invoiced on net terms (R9).
+FULFILLED_STATUSES = ("paid", "invoiced")
+# The order's lines hold their terms (R4, R5 payment_pending).
+HOLDING_STATUSES = (*OPEN_STATUSES, *FULFILLED_STATUSES)
 
 
 class CartLine(models.Model):
@@ -50,6 +58,49 @@ class CartLine(models.Model):
                 fields=["user", "subscription"], name="one_cart_line_per_subscription"
             ),
             models.CheckConstraint(condition=Q(seats__gte=1), name="cart_line_seats_positive"),
+        ]
+
+    @property
+    def change(self) -> tuple[int | None, str | None] | None:
+        """Return the (seats, term) chosen in the cart for the next term, or None (R21).
+
+        Load lines with `select_related("chosen")` (cart_lines does): otherwise one query each.
+        """
+        try:
+            chosen = self.chosen
+        except CartLineChange.DoesNotExist:
+            return None
+        return (chosen.seats, chosen.term) if chosen is not None else None
+
+
+class CartLineChange(models.Model):
+    """The seats and/or term a user chose in the cart for a line's next term (R21).
+
+    Its own table rather than two columns of CartLine: a cart line has nine columns, so 100
+    new lines are one INSERT on SQLite (999 parameters per statement); two more would split
+    the insert of a 100-line bulk renewal in two. The link has no database constraint and is
+    not cascaded by Django, so deleting cart lines stays one statement on the checkout and
+    webhook paths: a row whose line was deleted never matches again (line ids are never
+    reused) and `change_cart_line` deletes the user's orphans.
+    """
+
+    line = models.OneToOneField(
+        CartLine, on_delete=models.DO_NOTHING, db_constraint=False, related_name="chosen"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seats = models.PositiveIntegerField(null=True, blank=True)
+    term = models.CharField(max_length=12, choices=TERMS, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seats__isnull=True) | Q(seats__gte=1),
+                name="cart_line_change_seats_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(term__isnull=True) | Q(term__in=TERM_CODES),
+                name="cart_line_change_term_known",
+            ),
         ]
 
 
@@ -83,6 +134,8 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
     request_hash = models.CharField(max_length=64, blank=True, default="")
     failure_code = models.CharField(max_length=40, blank=True, default="")
+    # The customer's purchase-order number, given at checkout and printed on the invoice (R20).
+    purchase_order = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -120,7 +173,12 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """A subscription renewed by an order for the term `[term_start, term_end)`."""
+    """A subscription renewed by an order for the term `[term_start, term_end)`.
+
+    `seats` and `term` (read from the term's dates) are what the order buys for that term. A
+    line that changes them (R21) has an OrderLineChange with what the subscription had when the
+    order was placed; the renewal door applies the new ones on payment.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     subscription = models.ForeignKey(
@@ -144,6 +202,54 @@ class OrderLine(models.Model):
                 name="one_open_or_paid_order_per_term",
             ),
             models.CheckConstraint(condition=Q(seats__gte=1), name="order_line_seats_positive"),
+        ]
+
+    @property
+    def term(self) -> str:
+        """Return the term this line buys, read from its dates (R1: whole months on the anchor)."""
+        try:
+            return term_of(self.term_start, self.term_end)
+        except ValueError:  # dates no renewal writes (hand-made rows): the subscription's
+            return self.subscription.term
+
+    @property
+    def previous(self) -> tuple[int, str]:
+        """Return the subscription's (seats, term) when the order was placed (R21).
+
+        Load lines with `select_related("change")`: otherwise one query each.
+        """
+        try:
+            change = self.change
+        except OrderLineChange.DoesNotExist:
+            change = None
+        if change is None:
+            return self.seats, self.term
+        return change.previous_seats, change.previous_term
+
+    @property
+    def changed(self) -> bool:
+        """Tell whether this line changes the subscription's seats or term (R21)."""
+        return self.previous != (self.seats, self.term)
+
+
+class OrderLineChange(models.Model):
+    """What a subscription had before an order line changed its seats or term (R21).
+
+    Only changed lines have one. Its own table, not columns of OrderLine: an order line has
+    nine columns, so the 100 lines of a bulk order are one INSERT on SQLite (999 parameters
+    per statement); more columns would make the cost of a checkout grow with its lines there.
+    """
+
+    line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="change")
+    previous_seats = models.PositiveIntegerField()
+    previous_term = models.CharField(max_length=12, choices=TERMS)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(previous_seats__gte=1, previous_term__in=TERM_CODES),
+                name="order_line_change_known",
+            ),
         ]
 
 

@@ -8,11 +8,13 @@ one statement each).
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Q
 
-from renewals.catalog.models import Price
+from renewals.catalog.models import TERM_CODES, Price
 from renewals.core.money import Money, money
 from renewals.subscriptions import periods, rules
+from renewals.subscriptions.actions import max_seats  # noqa: F401 (part of what offers answer)
 from renewals.subscriptions.models import Subscription
 
 from .models import OPEN_STATUSES, OrderLine
@@ -29,10 +31,22 @@ class Offer:
     unit_price: Money | None
     price: Money | None
     next_term: tuple[date, date]
+    # R21: the seats and term the next term is priced for (the subscription's own unless a
+    # change was chosen in the cart or scheduled on the subscription), and the terms the
+    # catalogue sells for its offering and currency.
+    seats: int = 0
+    term: str = ""
+    sold_terms: tuple[str, ...] = ()
 
     @property
     def eligible(self) -> bool:
         return self.eligibility.eligible
+
+    @property
+    def changed(self) -> bool:
+        """Tell whether the next term differs from the current one in seats or term (R21)."""
+        sub = self.subscription
+        return (self.seats, self.term) != (sub.seats, sub.term)
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -40,30 +54,68 @@ class Offer:
 
 
 def active_prices(subscriptions) -> dict[tuple[int, str, str], Price]:
-    """Return the active catalogue price of each (offering, term, currency) in one query."""
-    combos = {(s.offering_id, s.term, s.currency) for s in subscriptions}
+    """Return the active catalogue prices of every term of the subscriptions' offerings and
+    currencies, keyed by (offering, term, currency), in one query (R6, R21: the terms a
+    renewal may switch to are those priced here)."""
+    combos = {(s.offering_id, s.currency) for s in subscriptions}
     if not combos:
         return {}
     match = Q()
-    for offering_id, term, currency in combos:
-        match |= Q(offering_id=offering_id, term=term, currency=currency)
+    for offering_id, currency in combos:
+        match |= Q(offering_id=offering_id, currency=currency)
     return {
         (p.offering_id, p.term, p.currency): p for p in Price.objects.filter(match, active=True)
     }
 
 
+def sold_terms(prices: dict, offering_id: int, currency: str) -> tuple[str, ...]:
+    """Return the terms with an active price for an offering and currency, in term order."""
+    return tuple(t for t in TERM_CODES if (offering_id, t, currency) in prices)
+
+
+def renewal_change(sub: Subscription, chosen=None) -> tuple[int, str]:
+    """Return the (seats, term) the next term is for (R21).
+
+    Each of `chosen` (a cart line's change: seats or term, None keeps) overrides the
+    subscription's scheduled change for that term, which overrides its current values.
+    """
+    seats, term = sub.seats, sub.term
+    scheduled = sub.next_term_change
+    for source in (scheduled, chosen):
+        if source is None:
+            continue
+        new_seats, new_term = source
+        seats = new_seats if new_seats is not None else seats
+        term = new_term if new_term is not None else term
+    return seats, term
+
+
 def pending_subscription_ids(subscriptions) -> set[str]:
     """Return the ids whose next term is held by an order waiting for payment (R5)."""
+    return open_order_facts(subscriptions)[0]
+
+
+def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
+    """Return, in one query, the ids whose next term is held by an order waiting for payment
+    (R5) and those whose next term's automatic charge failed (R6, R12)."""
     subs = list(subscriptions)
     if not subs:
-        return set()
-    rows = OrderLine.objects.filter(
-        subscription_id__in=[s.pk for s in subs],
-        holds_term=True,
-        order__status__in=OPEN_STATUSES,
-    ).values_list("subscription_id", "term_start")
+        return set(), set()
+    rows = (
+        OrderLine.objects.filter(subscription_id__in=[s.pk for s in subs])
+        .filter(
+            Q(holds_term=True, order__status__in=OPEN_STATUSES)
+            | Q(order__automatic=True, order__status="failed")
+        )
+        .values_list("subscription_id", "term_start", "order__status")
+    )
     next_starts = {s.pk: s.renewal_date for s in subs}
-    return {sub_id for sub_id, start in rows if next_starts.get(sub_id) == start}
+    pending, failed = set(), set()
+    for sub_id, start, status in rows:
+        if next_starts.get(sub_id) != start:
+            continue
+        (failed if status == "failed" else pending).add(sub_id)
+    return pending, failed
 
 
 def offer_for(
@@ -74,8 +126,18 @@ def offer_for(
     price: Price | None,
     pending: bool,
     automatic: bool = False,
+    seats: int | None = None,
+    term: str | None = None,
+    sold: tuple[str, ...] = (),
+    failed_automatic: bool = False,
 ) -> Offer:
-    """Decide one subscription's renewal offer from values already fetched (no query)."""
+    """Decide one subscription's renewal offer from values already fetched (no query).
+
+    `seats` and `term` are those of the next term (R21; default: the subscription's), `price`
+    the catalogue price of that term.
+    """
+    seats = sub.seats if seats is None else seats
+    term_code = sub.term if term is None else term
     stage = sub.stage_on(today)
     eligibility = rules.renewal_eligibility(
         is_purchaser=automatic or (user is not None and sub.purchaser_id == user.pk),
@@ -89,14 +151,27 @@ def offer_for(
         sellable=price is not None,
         today=today,
     )
-    term = periods.next_term(sub.renewal_date, sub.term, sub.anchor_day)
+    # R1, R21: the next term starts on D and lasts the new term, on the same anchor day.
+    term = periods.next_term(sub.renewal_date, term_code, sub.anchor_day)
     kind = unit = amount = None
     if price is not None:
+        # Only when a failed automatic charge exists: callers may defer auto_renew (.only()).
+        retrying = failed_automatic and rules.retries_pending(
+            renewal_date=sub.renewal_date,
+            auto_renew=sub.auto_renew,
+            failed_automatic=failed_automatic,
+            today=today,
+            retry_days=settings.AUTO_RENEW_RETRY_DAYS,
+        )
         kind = rules.price_kind(
-            term=sub.term, renewal_date=sub.renewal_date, automatic=automatic, today=today
+            term=term_code,
+            renewal_date=sub.renewal_date,
+            automatic=automatic,
+            today=today,
+            retrying=retrying,
         )
         unit = money(price.renewal_price if kind == "renewal" else price.list_price, sub.currency)
-        amount = line_amount(unit, sub.seats)
+        amount = line_amount(unit, seats)
     return Offer(
         subscription=sub,
         stage=stage,
@@ -106,24 +181,37 @@ def offer_for(
         unit_price=unit,
         price=amount,
         next_term=term,
+        seats=seats,
+        term=term_code,
+        sold_terms=sold,
     )
 
 
 def renewal_offers(
-    subscriptions, *, user, today: date, automatic: bool = False
+    subscriptions, *, user, today: date, automatic: bool = False, changes=None
 ) -> dict[str, Offer]:
-    """Return the renewal offer of each subscription for `user` on `today`, keyed by id."""
+    """Return the renewal offer of each subscription for `user` on `today`, keyed by id.
+
+    `changes` maps a subscription id to the (seats, term) chosen in the cart (R21; None keeps a
+    value); without one, the subscription's scheduled change for its next term applies.
+    """
     subs = list(subscriptions)
     prices = active_prices(subs)
-    pending = pending_subscription_ids(subs)
-    return {
-        s.pk: offer_for(
+    pending, failed = open_order_facts(subs)
+    changes = changes or {}
+    offers = {}
+    for s in subs:
+        seats, term = renewal_change(s, changes.get(s.pk))
+        offers[s.pk] = offer_for(
             s,
             user=user,
             today=today,
-            price=prices.get((s.offering_id, s.term, s.currency)),
+            price=prices.get((s.offering_id, term, s.currency)),
             pending=s.pk in pending,
             automatic=automatic,
+            seats=seats,
+            term=term,
+            sold=sold_terms(prices, s.offering_id, s.currency),
+            failed_automatic=s.pk in failed,
         )
-        for s in subs
-    }
+    return offers

@@ -9,19 +9,26 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q
 
 from renewals.accounts.models import Customer
 from renewals.catalog.models import TaxRate
-from renewals.core import audit
+from renewals.core import audit, clock
 from renewals.core.errors import DomainError
 from renewals.core.money import money
+from renewals.events import outbox as events
 from renewals.subscriptions.actions import RenewalRefused, renew_subscriptions
-from renewals.subscriptions.models import Subscription
 
 from . import emails
-from .models import KEPT_STATUSES, OPEN_STATUSES, CartLine, Order, OrderLine
+from .models import (
+    FULFILLED_STATUSES,
+    KEPT_STATUSES,
+    OPEN_STATUSES,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderLineChange,
+)
 from .numbering import next_order_number
 from .offers import Offer
 from .pricing import order_totals, tax_decision
@@ -51,6 +58,7 @@ def create_order(
     business_date: date,
     idempotency_key: str = "",
     request_hash: str = "",
+    purchase_order: str = "",
 ) -> Order:
     """Create an order pending payment whose lines hold their terms (R4, R5, R7).
 
@@ -59,7 +67,7 @@ def create_order(
     and nothing is created.
     """
     if not offers:
-        raise DomainError("An order needs at least one subscription.", code="empty_order")
+        raise DomainError("empty_order")
     for offer in offers:
         sub = offer.subscription
         if (sub.customer_id, sub.currency, sub.purchase_method) != (
@@ -67,14 +75,12 @@ def create_order(
             currency,
             purchase_method,
         ):
-            raise DomainError(
-                "An order holds one customer, one currency and one purchase method.",
-                code="mixed_order",
-            )
+            raise DomainError("mixed_order")
         if not offer.eligible or offer.price is None:
             raise DomainError(
-                f"Subscription {sub.pk} cannot be renewed now.",
-                code="not_eligible",
+                "not_eligible",
+                variant="subscription",
+                id=sub.pk,
                 details=[{"id": sub.pk, "reasons": list(offer.reasons)}],
             )
     decision = order_tax(customer)
@@ -98,16 +104,16 @@ def create_order(
                 business_date=business_date,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
+                purchase_order=purchase_order,
             )
     except IntegrityError:
-        raise DomainError(
-            "This checkout was already submitted.", code="duplicate_request", status=409
-        ) from None
+        raise DomainError("duplicate_request") from None
     lines = [
         OrderLine(
             order=order,
             subscription=o.subscription,
-            seats=o.subscription.seats,
+            # R21: what the order buys for the next term (its term is read from the dates).
+            seats=o.seats,
             unit_price=o.unit_price.amount,
             price_kind=o.price_kind,
             amount=o.price.amount,
@@ -120,11 +126,17 @@ def create_order(
         with transaction.atomic():
             OrderLine.objects.bulk_create(lines)
     except IntegrityError:
-        raise DomainError(
-            "A payment for one of these renewals is already in progress.",
-            code="payment_pending",
-            status=409,
-        ) from None
+        raise DomainError("payment_pending") from None
+    # R21: the lines that change seats or term keep what the subscription had until then.
+    changes = [
+        OrderLineChange(
+            line=line, previous_seats=o.subscription.seats, previous_term=o.subscription.term
+        )
+        for line, o in zip(lines, offers, strict=True)
+        if o.changed
+    ]
+    if changes:
+        OrderLineChange.objects.bulk_create(changes)
     audit.record(
         order,
         action="order_created",
@@ -152,8 +164,15 @@ def _remove_cart_lines(order: Order) -> int:
 
 
 @transaction.atomic
-def order_paid(order_id, *, today: date, actor_label: str = "system") -> bool:
+def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfilled=None) -> bool:
     """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
+
+    An order on net terms (payment method `invoice`, R9) is fulfilled the same way but becomes
+    `invoiced`, not `paid`, and gets no payment confirmation: its invoice tells the customer
+    what is due (`order_invoice_paid` makes it `paid` later). `on_fulfilled(order)`, when
+    given, runs in the same transaction once the door has renewed the terms and the status is
+    saved, before the emails — billing issues the order's tax invoice there (R20), so money the
+    door refuses never gets one.
 
     `today` is the business day the money is recorded on: the renewal door
     (`subscriptions.actions.renew_subscriptions`) refuses what R3/R19 forbid on that day. Removes
@@ -161,10 +180,10 @@ def order_paid(order_id, *, today: date, actor_label: str = "system") -> bool:
     automatic order, `auto-renewal-receipt`) per purchaser after commit. Money the door refuses,
     or reported for an order that already failed or expired, renews nothing: the order keeps it
     as `payment_after_release` for staff to refund (see `keep_payment`). Returns whether the
-    order became paid.
+    order became paid (or invoiced).
     """
     order = _locked(order_id)
-    if order.status == "paid":
+    if order.status in FULFILLED_STATUSES:
         return False
     if order.status not in OPEN_STATUSES:
         # Its terms were released and may be renewed by another order since: money that
@@ -181,10 +200,15 @@ def order_paid(order_id, *, today: date, actor_label: str = "system") -> bool:
         .order_by("added", "id")
         .values_list("pk")
     )
-    lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
+    lines = list(
+        order.lines.select_related("subscription__purchaser", "subscription__offering", "change")
+    )
     try:
         renew_subscriptions(
             [(line.subscription_id, line.term_start) for line in lines],
+            changes={
+                line.subscription_id: (line.seats, line.term) for line in lines if line.changed
+            },
             today=today,
             order_number=order.number,
             source="auto_renewal" if order.automatic else "order",
@@ -200,12 +224,36 @@ def order_paid(order_id, *, today: date, actor_label: str = "system") -> bool:
         )
         return False
     previous = order.status
-    order.status = "paid"
-    order.paid_at = timezone.now()
+    invoiced = order.payment_method == "invoice"
+    order.status = "invoiced" if invoiced else "paid"
+    order.paid_at = None if invoiced else clock.now()
     order.failure_code = ""
     order.save(update_fields=["status", "paid_at", "failure_code"])
     _remove_cart_lines(order)
-    audit.record(order, action="order_paid", label=actor_label, previous=previous)
+    audit.record(order, action=f"order_{order.status}", label=actor_label, previous=previous)
+    if on_fulfilled is not None:
+        on_fulfilled(order)
+    if not invoiced:  # an invoiced order's event is billing's order.invoiced
+        events.emit("order.paid", [order], today=today)
+        emails.queue_order_emails(order, lines)
+    return True
+
+
+@transaction.atomic
+def order_invoice_paid(order_id, *, actor_label: str = "system") -> bool:
+    """Mark an invoiced order paid once its invoice is paid (R9); confirm it by email (R15).
+
+    Its terms were renewed when it was invoiced: nothing is renewed again. Returns changed.
+    """
+    order = _locked(order_id)
+    if order.status != "invoiced":
+        return False
+    order.status = "paid"
+    order.paid_at = clock.now()
+    order.save(update_fields=["status", "paid_at"])
+    audit.record(order, action="order_paid", label=actor_label, previous="invoiced")
+    events.emit("order.paid", [order])
+    lines = list(order.lines.select_related("subscription__purchaser", "subscription__offering"))
     emails.queue_order_emails(order, lines)
     return True
 
@@ -316,6 +364,8 @@ def _release(order_id, status: str, action: str, **fields) -> bool:
     # The terms become free again: the subscription can be renewed while its window lasts (R9).
     OrderLine.objects.filter(order=order).update(holds_term=False)
     audit.record(order, action=action, label="gateway", **fields)
+    if status == "failed":
+        events.emit("order.failed", [order])
     return True
 
 
@@ -335,10 +385,23 @@ def order_expired(order_id) -> bool:
 
 
 def orders_visible_to(user):
-    """Return the orders renewing at least one subscription `user` may see (R5 scoping)."""
-    visible = Subscription.objects.visible_to(user).values("pk")
+    """Return the orders `user` may see (R5 scoping, issue #14).
+
+    An order belongs to its customer: it is visible to the person who placed it, to the admins
+    of its customer, and to the purchaser of one of its subscriptions while that subscription
+    is still at the order's customer (automatic orders have no placer). A subscription moved to
+    another customer takes none of the old customer's orders along to its new purchaser.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Order.objects.none()
+    admin_of = user.memberships.filter(role="admin").values("customer_id")
+    purchases_at_its_customer = OrderLine.objects.filter(
+        order=OuterRef("pk"),
+        subscription__purchaser_id=user.pk,
+        subscription__customer_id=OuterRef("customer_id"),
+    )
     return Order.objects.filter(
-        Exists(OrderLine.objects.filter(order=OuterRef("pk"), subscription_id__in=visible))
+        Q(placed_by_id=user.pk) | Q(customer_id__in=admin_of) | Exists(purchases_at_its_customer)
     )
 
 

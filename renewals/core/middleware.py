@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import DataError
 from django.http import HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -84,10 +85,9 @@ class RejectNulCharactersMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (DataError, ValueError)) or not self._has_nul(request):
             return None
-        return HttpResponseBadRequest(
-            gettext("The request contains a character that is not allowed."),
-            content_type="text/plain; charset=utf-8",
-        )
+        # The product's 400 page (portal look, the user's language), saying what was refused.
+        detail = gettext("The request contains a character that is not allowed.")
+        return HttpResponseBadRequest(render_to_string("400.html", {"detail": detail}))
 
     @staticmethod
     def _has_nul(request) -> bool:

@@ -25,3 +25,19 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}:{self.object_id} {self.action}"
+
+
+class RateCounter(models.Model):
+    """Requests counted per key and fixed window, shared by every process (core.ratelimit)."""
+
+    key = models.CharField(max_length=200)
+    window = models.BigIntegerField()  # the window's number: epoch seconds // its length
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="one_rate_counter_per_window")
+        ]
+
+    def __str__(self):
+        return f"{self.key}@{self.window}: {self.count}"

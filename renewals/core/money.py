@@ -6,7 +6,7 @@ minor units appear only at the payment-gateway boundary (`to_minor` / `from_mino
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -142,9 +142,14 @@ MONEY_LOCALES = {"en": "en_US", "fr": "fr_FR", "ja": "ja_JP"}
 
 def format_money(value: Money, language: str = "en") -> str:
     """Format for people in a language: fr `1 890,00 €`, en `$1,890.00`, ja `￥52,800`."""
-    locale = MONEY_LOCALES.get((language or "en")[:2], "en_US")
-    code = value.currency.code
-    amount = quantize(value.amount, code)
+    # Keyed by the amount's exact text (not the Decimal: -0 equals 0, 1.0 equals 1.00).
+    return _format_amount(str(value.amount), value.currency.code, (language or "en")[:2])
+
+
+@lru_cache(maxsize=4096)  # pure: a digest run formats the same few amounts thousands of times
+def _format_amount(text: str, code: str, language: str) -> str:
+    locale = MONEY_LOCALES.get(language, "en_US")
+    amount = quantize(Decimal(text), code)
     if exponent(code) == get_currency_precision(code):
         return format_currency(amount, code, locale=locale, currency_digits=True)
     # CLDR would round IQD 1.500 to "IQD 2" on display; show every ISO digit instead.

@@ -4,8 +4,9 @@
 deadlines and overdue invoices, selects the subscriptions that can have something due with
 indexed date-range queries (the cost follows the due work, not the total), splits their ids
 into chunks that never split a purchaser (one digest per purchaser, kind and day, R13), and
-processes the chunks — inline, or as a Celery group that several workers share. Every write is
-claimed by a unique row (Notice, ChargeAttempt), so re-running a date, after a crash or not,
+processes the chunks — inline, or as a Celery group that several workers share. A purchaser's
+due automatic charges are in one chunk, so those sharing a CSN, currency and card are one order
+(R12, lifecycle.charges). Every write is claimed by a unique row (Notice, ChargeAttempt), so re-running a date, after a crash or not,
 sends nothing twice and charges nothing twice.
 """
 
@@ -17,16 +18,18 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from renewals.billing import actions as billing
-from renewals.checkout.offers import active_prices, offer_for
+from renewals.checkout.offers import active_prices, offer_for, renewal_change
+from renewals.core import clock
 from renewals.notifications.outbox import queue_emails
 from renewals.payments import actions as payments
-from renewals.payments import reconcile
+from renewals.payments import recovery
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.queries import renews_automatically_q
 
-from . import charges, schedule
+from . import charges, recheck, schedule, stage_events
+from .counts import WORK_KEYS, merge, work
 from .digests import digest_keys, digest_spec, queue_digest, subscription_line
 from .models import ChargeAttempt, DailyRun, Notice
 
@@ -68,11 +71,8 @@ def candidates(since: date, today: date):
         match |= Q(renewal_date__range=(low, high))
     for low, high in ranges["lapse_date"]:
         match |= Q(lapse_date__range=(low, high))
-    match |= Q(
-        auto_renew=True,
-        trial=False,
-        purchase_method__in=["online", "invoice"],
-        renewal_date__range=(today - timedelta(days=schedule.LONGEST_GRACE), today),
+    match |= renews_automatically_q() & Q(
+        renewal_date__range=(today - timedelta(days=schedule.LONGEST_GRACE), today)
     )
     return Subscription.objects.filter(match)
 
@@ -101,12 +101,13 @@ def settle_deadlines(today: date) -> dict:
     counts = {}
     # Payments a crash left without their gateway's answer first (R4, R10): a charged one must
     # be fulfilled, not failed by the deadline expiry below.
-    stuck = reconcile.reconcile_stuck_payments(
-        created_before=timezone.now() - reconcile.GRACE, today=today
+    stuck = recovery.reconcile_stuck_payments(
+        created_before=clock.now() - recovery.GRACE, today=today
     )
-    counts["payments_reconciled"] = reconcile.reconciled_count(stuck)
+    counts["payments_reconciled"] = recovery.reconciled_count(stuck)
     counts["payments_expired"] = payments.expire_overdue_payments(today)
     counts["invoices_overdue"] = billing.mark_overdue_invoices(today)
+    charges.settle_answered()  # e.g. the automatic charges the reconciler just settled (R12)
     return counts
 
 
@@ -114,6 +115,7 @@ def start(today: date, *, chunk_size: int = CHUNK_SIZE) -> tuple[DailyRun, str, 
     """Open the run, settle deadlines, and return it with a fresh invocation id and its chunks."""
     run = open_run(today)
     counts = settle_deadlines(today)
+    counts["stage_changes"] = stage_events.announce_stage_changes(run.since, today)
     rows = (
         candidates(run.since, today)
         .order_by("purchaser_id", "pk")
@@ -121,13 +123,18 @@ def start(today: date, *, chunk_size: int = CHUNK_SIZE) -> tuple[DailyRun, str, 
     )
     chunks = chunk_ids(rows.iterator(chunk_size=2000), chunk_size)
     invocation = uuid.uuid4().hex
-    DailyRun.objects.filter(pk=run.pk).update(
-        status="running",
-        chunks_total=len(chunks),
-        chunks_done=0,
-        finished=None,
-        counts={"invocation": invocation, "done": [], **counts},
-    )
+    with transaction.atomic():
+        current = DailyRun.objects.select_for_update().get(pk=run.pk)
+        # An invocation still running (concurrent, or crashed) did that work for this date:
+        # its counts stay on the row instead of being reset away (issue #14).
+        carried = work(current.counts) if current.status == "running" else {}
+        DailyRun.objects.filter(pk=run.pk).update(
+            status="running",
+            chunks_total=len(chunks),
+            chunks_done=0,
+            finished=None,
+            counts={"invocation": invocation, "done": [], **counts, **carried},
+        )
     if not chunks:
         _finish_if_done(run.pk)
     run.refresh_from_db()
@@ -149,8 +156,15 @@ def run_daily(today: date, *, chunk_size: int = CHUNK_SIZE, wait: bool = True) -
         if wait:
             _wait(run.pk, timeout=WAIT_TIMEOUT_SECONDS)
     else:
+        own: dict = {}
         for i, ids in enumerate(chunks):
-            record_chunk(run.pk, invocation, i, process_chunk(today, run.since, ids))
+            result = process_chunk(today, run.since, ids)
+            merge(own, result)
+            record_chunk(run.pk, invocation, i, result)
+        run.refresh_from_db()
+        # What this invocation did, even when a concurrent one shares the row (issue #14).
+        run.counts = {**run.counts, **{key: own.get(key, {}) for key in WORK_KEYS}}
+        return run
     run.refresh_from_db()
     return run
 
@@ -170,20 +184,23 @@ def _wait(run_id: int, *, timeout: float) -> None:
 
 
 def record_chunk(run_id: int, invocation: str, index: int, result: dict) -> None:
-    """Add a chunk's counts to its run once (a redelivered chunk is not counted twice)."""
+    """Add a chunk's counts to its run once (a redelivered chunk is not counted twice).
+
+    A chunk of an invocation that a newer one replaced (two runs of a date at once) still adds
+    the charges, notices and emails it made — they were made — but does not count as done.
+    """
     with transaction.atomic():
         run = DailyRun.objects.select_for_update().get(pk=run_id)
         counts = run.counts or {}
-        if counts.get("invocation") != invocation or index in counts.get("done", []):
+        if counts.get("invocation") != invocation:
+            merge(counts, {key: result[key] for key in WORK_KEYS if result.get(key)})
+            run.counts = counts
+            run.save(update_fields=["counts"])
+            return
+        if index in counts.get("done", []):
             return
         counts["done"] = [*counts.get("done", []), index]
-        for key, value in result.items():
-            if isinstance(value, dict):
-                merged = Counter(counts.get(key, {}))
-                merged.update(value)
-                counts[key] = dict(merged)
-            else:
-                counts[key] = counts.get(key, 0) + value
+        merge(counts, result)
         run.counts = counts
         run.chunks_done = len(counts["done"])
         run.save(update_fields=["counts", "chunks_done"])
@@ -193,7 +210,7 @@ def record_chunk(run_id: int, invocation: str, index: int, result: dict) -> None
 def _finish_if_done(run_id: int) -> None:
     DailyRun.objects.filter(pk=run_id, chunks_done__gte=F("chunks_total")).exclude(
         status="finished"
-    ).update(status="finished", finished=timezone.now())
+    ).update(status="finished", finished=clock.now())
 
 
 def _facts(sub: Subscription, sellable: bool) -> schedule.Facts:
@@ -225,10 +242,11 @@ def process_chunk(today: date, since: date, ids: list[str]) -> dict:
     subs = _load(ids)
     prices = active_prices(subs.values())
     counts: dict = {"charges": Counter(), "notices": Counter(), "emails": Counter()}
-    failed = charges.resume_unfinished(list(subs))
+    failed = charges.resume_unfinished(subs, today=today)
     made = _attempts(list(subs))
     days = charges.retry_days()
-    renewed = False
+    touched: set[str] = {a.subscription_id for a in failed}
+    due: list[tuple[Subscription, int]] = []
     for sub in subs.values():
         price = prices.get((sub.offering_id, sub.term, sub.currency))
         n = schedule.charge_due(
@@ -238,15 +256,14 @@ def process_chunk(today: date, since: date, ids: list[str]) -> dict:
             retry_days=days,
             attempts_made=made.get((sub.pk, sub.renewal_date), frozenset()),
         )
-        if n is None:
-            continue
-        attempt = charges.claim_attempt(sub, n, today=today)
-        if attempt is None:
-            continue
-        attempt = charges.charge(sub, attempt, today=today)
-        invoiced = sub.purchase_method == "invoice" and attempt.status == "succeeded"
-        counts["charges"]["invoiced" if invoiced else attempt.status] += 1
-        renewed |= attempt.status == "succeeded"
+        if n is not None:
+            due.append((sub, n))
+    # One order and one charge per purchaser, CSN, currency and card (R12).
+    for attempt in charges.charge_due(due, today=today) if due else []:
+        invoiced = subs[attempt.subscription_id].purchase_method == "invoice"
+        status = "invoiced" if invoiced and attempt.status == "succeeded" else attempt.status
+        counts["charges"][status] += 1
+        touched.add(attempt.subscription_id)
         if attempt.status == "failed":
             failed.append(attempt)
     if failed:
@@ -254,8 +271,9 @@ def process_chunk(today: date, since: date, ids: list[str]) -> dict:
         counts["emails"]["auto-renewal-failed"] += len(
             {subs[a.subscription_id].purchaser_id for a in failed}
         )
-    if renewed or failed:
-        subs = _load(ids)
+    if touched:
+        # Only the charged subscriptions changed (renewed, or their attempt failed): reload those.
+        subs.update(_load(sorted(touched)))
     _send_notices(subs, prices, since=since, today=today, counts=counts)
     return {key: dict(value) for key, value in counts.items()}
 
@@ -285,11 +303,12 @@ def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> No
             sent=frozenset(sent.get((sub.pk, sub.renewal_date), ())),
         ):
             groups.setdefault((sub.purchaser_id, step.kind), []).append((sub, step))
+    recheck.drop_expired_while_paying(groups)
     ordered = sorted(groups.items())
     if not ordered:
         return
     try:
-        _send_all(ordered, prices, today=today)
+        ordered = _send_all(ordered, prices, today=today)
     except IntegrityError:
         # A concurrent run claimed some of these notices: go group by group, skipping them.
         for (_purchaser_id, kind), items in ordered:
@@ -307,21 +326,42 @@ def _lines(kind, items, prices, *, today: date) -> list[dict]:
     lines = []
     for sub, _step in items:
         amount = None
-        if kind == schedule.AUTO_RENEWAL_UPCOMING:
-            price = prices.get((sub.offering_id, sub.term, sub.currency))
+        if kind != schedule.SUBSCRIPTION_CANCELLED:
+            # What the renewal costs today, tax excluded: the automatic offer for the upcoming
+            # charge, the manual one for reminders and expiry notices (R6), so every reminder
+            # says how much (#17); R21: with a change scheduled for this term.
+            seats, term = renewal_change(sub)
+            price = prices.get((sub.offering_id, term, sub.currency))
             amount = offer_for(
-                sub, user=None, today=today, price=price, pending=False, automatic=True
+                sub,
+                user=None,
+                today=today,
+                price=price,
+                pending=False,
+                automatic=kind == schedule.AUTO_RENEWAL_UPCOMING,
+                seats=seats,
+                term=term,
             ).price
         lines.append(subscription_line(sub, amount=amount))
     return lines
 
 
-def _send_all(ordered, prices, *, today: date) -> None:
+def _send_all(ordered, prices, *, today: date) -> list:
     """Queue every digest of a chunk and claim its Notice rows in one transaction (R13, R14).
 
-    A fixed number of statements per chunk, whatever the number of digests: one lookup of
-    dedupe keys, one INSERT of emails, one INSERT of notices.
+    A fixed number of statements per chunk, whatever the number of digests: one locking read of
+    the subscriptions (recheck.still_due: a notice whose subscription changed meanwhile is
+    dropped), one lookup of dedupe keys, one INSERT of emails, one INSERT of notices. Returns
+    the digests queued.
     """
+    with transaction.atomic():
+        ordered = recheck.still_due(ordered)
+        if ordered:
+            _queue_all(ordered, prices, today=today)
+    return ordered
+
+
+def _queue_all(ordered, prices, *, today: date) -> None:
     keys = digest_keys(
         [(kind, purchaser_id, [s.pk for s, _ in items]) for (purchaser_id, kind), items in ordered],
         today,
@@ -362,9 +402,13 @@ def _send_digest(kind, items, prices, *, today: date) -> int:
         if not items:
             return 0
         purchaser = items[0][0].purchaser
-        lines = _lines(kind, items, prices, today=today)
         try:
             with transaction.atomic():
+                kept = recheck.still_due([(kind, items)])
+                if not kept:
+                    return 0
+                items = kept[0][1]
+                lines = _lines(kind, items, prices, today=today)
                 notices = Notice.objects.bulk_create(
                     [
                         Notice(

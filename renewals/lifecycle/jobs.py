@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+import renewals.celery  # noqa: F401 — the configured app is the current one for these tasks
 from renewals.core import clock
 from renewals.core.clock import parse_date
 

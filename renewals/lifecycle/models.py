@@ -3,7 +3,7 @@
 A `Notice` row is written in the same transaction as the email that announces it, so a notice is
 sent at most once per subscription, term and step whatever the number of runs or workers. A
 `ChargeAttempt` row is claimed before the gateway is called, so a term is charged at most once
-per scheduled attempt. A `DailyRun` records each business date's run and its counts.
+per scheduled attempt; the attempts charged together as one order (R12) share its order key. A `DailyRun` records each business date's run and its counts.
 """
 
 from django.db import models
@@ -59,6 +59,9 @@ class ChargeAttempt(models.Model):
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     failure_code = models.CharField(max_length=60, blank=True)
+    # The idempotency key of the automatic order of this attempt's group (R12): the attempts
+    # charged together share it, and a re-run finds the order by it (charges.order_key).
+    order_key = models.CharField(max_length=60, blank=True, default="", db_default="")
     # Set in the transaction that queues the `auto-renewal-failed` email, so a crashed run
     # emails a failure on its re-run, and never twice.
     notified = models.BooleanField(default=False)
@@ -75,14 +78,17 @@ class ChargeAttempt(models.Model):
                 name="charge_attempt_status_known",
             ),
         ]
+        # The daily run settles the open attempts whose order has its outcome (R12).
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=Q(status__in=["claimed", "pending"]),
+                name="charge_attempt_open",
+            )
+        ]
 
     def __str__(self):
         return f"{self.subscription_id} {self.term_start} #{self.attempt} {self.status}"
-
-    @property
-    def idempotency_key(self) -> str:
-        """Return the gateway idempotency key of this attempt: subscription + term + attempt."""
-        return f"auto-renew:{self.subscription_id}:{self.term_start.isoformat()}:{self.attempt}"
 
 
 class DailyRun(models.Model):

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+import renewals.celery  # noqa: F401 — the configured app is the current one for these tasks
+
 from . import outbox
 
 

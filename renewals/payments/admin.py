@@ -11,11 +11,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from renewals.core import clock
 from renewals.core.errors import DomainError
+from renewals.core.read_only import ReadOnlyAdmin, ReadOnlyInline
 
-from . import actions
+from . import actions, funds
 from .models import CustomerFunds, GatewayCall, Payment, SandboxPayment, WebhookEvent
 
 
@@ -25,17 +27,6 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Why: the bank statement line, the customer's request, the refund reference."),
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NeedsReconciliation(admin.SimpleListFilter):
@@ -53,7 +44,15 @@ class NeedsReconciliation(admin.SimpleListFilter):
         return queryset
 
 
-def _with_note(modeladmin, request, queryset, *, title, verb, apply):
+def _settled(count: int) -> str:
+    return ngettext("%(count)d payment settled.", "%(count)d payments settled.", count)
+
+
+def _refunded(count: int) -> str:
+    return ngettext("%(count)d payment refunded.", "%(count)d payments refunded.", count)
+
+
+def _with_note(modeladmin, request, queryset, *, title, done_text, apply):
     """Ask for a note on an intermediate page, then apply the action to each payment."""
     form = NoteForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
@@ -66,9 +65,7 @@ def _with_note(modeladmin, request, queryset, *, title, verb, apply):
                 modeladmin.message_user(
                     request, f"{payment.reference}: {exc.message}", messages.ERROR
                 )
-        modeladmin.message_user(
-            request, _("%(count)d payment(s) %(verb)s.") % {"count": done, "verb": verb}
-        )
+        modeladmin.message_user(request, done_text(done) % {"count": done})
         return None
     return TemplateResponse(
         request,
@@ -85,7 +82,7 @@ def _with_note(modeladmin, request, queryset, *, title, verb, apply):
     )
 
 
-class GatewayCallInline(admin.TabularInline):
+class GatewayCallInline(ReadOnlyInline):
     """The gateway-call ledger beside the payment (R10): every call, its outcome, redacted."""
 
     model = GatewayCall
@@ -107,12 +104,6 @@ class GatewayCallInline(admin.TabularInline):
     verbose_name = _("gateway call")
     verbose_name_plural = _("gateway calls (ledger)")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
@@ -132,7 +123,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     ]
     list_filter = [NeedsReconciliation, "status", "order__status", "method", "gateway"]
     search_fields = ["reference", "order__number", "order__customer__csn"]
-    list_select_related = ["order"]
+    list_select_related = ["order", "invoice"]
     date_hierarchy = "created"
     actions = ["settle", "refund"]
     readonly_fields = [f.name for f in Payment._meta.fields]
@@ -140,6 +131,8 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description=_("order status"), ordering="order__status")
     def order_status(self, payment):
         # R19: "Payment received, not applied: to be refunded" is what staff refund.
+        if payment.invoice_id:  # paying an invoice on net terms (R9)
+            return _("invoice %(number)s") % {"number": payment.invoice.number}
         return payment.order.get_status_display()
 
     @admin.action(description=_("Settle: accept as paid and renew (note required)"))
@@ -149,7 +142,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             request,
             queryset,
             title=_("Settle payments"),
-            verb=_("settled"),
+            done_text=_settled,
             apply=partial(actions.settle_payment, today=clock.today()),
         )
 
@@ -160,8 +153,8 @@ class PaymentAdmin(ReadOnlyAdmin):
             request,
             queryset,
             title=_("Refund payments"),
-            verb=_("refunded"),
-            apply=actions.refund_payment,
+            done_text=_refunded,
+            apply=partial(actions.refund_payment, today=clock.today()),
         )
 
 
@@ -187,9 +180,18 @@ class GatewayCallAdmin(ReadOnlyAdmin):
     list_select_related = ["payment"]
 
 
+class ResolveForm(NoteForm):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("What was done with this money: the refund reference, the order it paid."),
+    )
+
+
 @admin.register(CustomerFunds)
 class CustomerFundsAdmin(ReadOnlyAdmin):
-    """Money on a customer's gateway balance: applied to an order, or waiting for staff."""
+    """Money on a customer's gateway balance, or paid in a payment's wrong currency: applied to
+    an order, or waiting for staff, who resolve it with a note once they dealt with it."""
 
     list_display = [
         "created",
@@ -199,7 +201,46 @@ class CustomerFundsAdmin(ReadOnlyAdmin):
         "currency",
         "status",
         "payment",
+        "note",
+        "resolved_by",
+        "resolved_at",
     ]
     list_filter = ["status", "gateway"]
     search_fields = ["gateway_customer_id", "customer__csn", "event_id"]
-    list_select_related = ["customer", "payment"]
+    list_select_related = ["customer", "payment", "resolved_by"]
+    actions = ["resolve"]
+
+    @admin.action(description=_("Resolve: the money was dealt with (note required)"))
+    def resolve(self, request, queryset):
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done = skipped = 0
+            for row in queryset:
+                try:
+                    done += funds.resolve_funds(
+                        row.pk, actor=request.user, note=form.cleaned_data["note"]
+                    )
+                except DomainError:  # being applied, or applied: the gateway's, not staff's
+                    skipped += 1
+            self.message_user(request, _("%(count)d customer funds resolved.") % {"count": done})
+            if skipped:
+                self.message_user(
+                    request,
+                    _("%(count)d not resolved: only funds that need staff can be resolved.")
+                    % {"count": skipped},
+                    messages.WARNING,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/payments/resolve_funds.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Resolve customer funds"),
+                "rows": queryset.select_related("customer"),
+                "form": form,
+                "action": request.POST.get("action"),
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -11,17 +11,15 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from renewals.accounts.models import Card
-from renewals.core import audit
+from renewals.core import audit, clock
 from renewals.core.errors import DomainError, NotFound
+from renewals.subscriptions.actions import set_payment_method
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.rules import AT_ONCE_LIMIT
 
 from .gateways.sandbox import TEST_CARDS
-
-MAX_SUBSCRIPTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -78,37 +76,24 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
     number under the Stripe gateway.
     """
     if settings.PAYMENT_GATEWAY != "sandbox":
-        raise DomainError(
-            _("Cards are saved during checkout: pay with a new card and choose to save it."),
-            code="add_card_in_checkout",
-        )
+        raise DomainError("add_card_in_checkout")
     digits = "".join(ch for ch in str(number) if ch not in " -")
     if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
-        raise DomainError(_("Enter the card number: 12 to 19 digits."), code="card_number_invalid")
+        raise DomainError("card_number_invalid")
     if not luhn_valid(digits):
-        raise DomainError(
-            _("This card number is not valid; check the digits."), code="card_number_invalid"
-        )
+        raise DomainError("card_number_invalid", variant="checksum")
     if digits not in TEST_CARDS:
-        raise DomainError(
-            _(
-                "The sandbox accepts only its test card numbers, such as 4242 4242 4242 4242. "
-                "Never enter a real card here."
-            ),
-            code="card_number_not_accepted",
-        )
+        raise DomainError("card_number_not_accepted", variant="sandbox")
     try:
         month, year = int(exp_month), int(exp_year)
     except (TypeError, ValueError):
-        raise DomainError(
-            _("Enter the expiry month and year."), code="card_expiry_invalid"
-        ) from None
+        raise DomainError("card_expiry_invalid") from None
     if year < 100:
         year += 2000
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise DomainError(_("Enter a real expiry month and year."), code="card_expiry_invalid")
+        raise DomainError("card_expiry_invalid", variant="year")
     if card_expired(month, year, today=today):
-        raise DomainError(_("This card has expired."), code="card_expired")
+        raise DomainError("card_expired")
     token = f"pm_sandbox_{digits}"
     with transaction.atomic():
         card = (
@@ -117,10 +102,7 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
             .first()
         )
         if card is not None and card.removed is None:
-            raise DomainError(
-                _("The card ending in %(last4)s is already saved.") % {"last4": card.last4},
-                code="card_already_saved",
-            )
+            raise DomainError("card_already_saved", last4=card.last4)
         if card is None:
             try:
                 with transaction.atomic():
@@ -134,10 +116,7 @@ def add_card(user, number: str, exp_month, exp_year, *, today: date) -> Card:
                         exp_year=year,
                     )
             except IntegrityError:
-                raise DomainError(
-                    _("The card ending in %(last4)s is already saved.") % {"last4": digits[-4:]},
-                    code="card_already_saved",
-                ) from None
+                raise DomainError("card_already_saved", last4=digits[-4:]) from None
         else:
             # Saving a removed card again brings the same row back (one row per token).
             card.removed = None
@@ -151,7 +130,7 @@ def _own_card(user, card_id) -> Card:
     try:
         return active_cards(user).get(pk=int(card_id))
     except (Card.DoesNotExist, TypeError, ValueError):
-        raise NotFound(_("Card not found.")) from None
+        raise NotFound("card") from None
 
 
 def remove_card(user, card_id, *, replacement_id=None) -> Card:
@@ -168,25 +147,22 @@ def remove_card(user, card_id, *, replacement_id=None) -> Card:
         if replacement_id not in (None, ""):
             replacement = _own_card(user, replacement_id)
             if replacement.pk == card.pk:
-                raise DomainError(
-                    _("Choose another card to replace the one you remove."), code="same_card"
-                )
+                raise DomainError("same_card")
         paid = Subscription.objects.select_for_update().filter(card=card)
         dependent = sorted(paid.filter(auto_renew=True).values_list("pk", flat=True))
         if dependent and replacement is None:
-            raise DomainError(
-                _(
-                    "This card pays auto-renewing subscriptions (%(ids)s); choose another card "
-                    "for them before removing it."
-                )
-                % {"ids": ", ".join(dependent)},
-                code="card_in_use",
-                status=409,
-                details=dependent,
-            )
+            raise DomainError("card_in_use", ids=dependent, details=dependent)
         moved = sorted(paid.values_list("pk", flat=True))
-        paid.update(card=replacement, updated=timezone.now())
-        card.removed = timezone.now()
+        # Without a replacement they keep payment method "card" with no saved card.
+        set_payment_method(
+            moved,
+            payment_method="card",
+            card=replacement,
+            action="card_replaced" if replacement else "card_unset",
+            actor=user,
+            removed=card.pk,
+        )
+        card.removed = clock.now()
         card.save(update_fields=["removed"])
         audit.record(
             card,
@@ -208,16 +184,12 @@ def assign_card(user, card_id, subscription_ids: list[str], *, today: date) -> l
     """
     ids = list(dict.fromkeys(str(i) for i in subscription_ids if i))
     if not ids:
-        raise DomainError(_("Choose at least one subscription."), code="nothing_chosen")
-    if len(ids) > MAX_SUBSCRIPTIONS:
-        raise DomainError(
-            _("Choose at most %(max)s subscriptions at once.") % {"max": MAX_SUBSCRIPTIONS},
-            code="too_many",
-        )
+        raise DomainError("nothing_chosen")
+    if len(ids) > AT_ONCE_LIMIT:
+        raise DomainError("too_many", max=AT_ONCE_LIMIT)
     results = []
     with transaction.atomic():
         card = _own_card(user, card_id)
-        now = timezone.now()
         subs = {
             s.pk: s
             for s in Subscription.objects.visible_to(user)
@@ -240,14 +212,7 @@ def assign_card(user, card_id, subscription_ids: list[str], *, today: date) -> l
             if reasons:
                 results.append(AssignResult(sub_id, False, tuple(reasons)))
                 continue
-            sub.payment_method = "card"
-            sub.card = card
-            sub.updated = now
-            changed.append(sub)
+            changed.append(sub.pk)
             results.append(AssignResult(sub_id, True, ()))
-        if changed:
-            Subscription.objects.bulk_update(changed, ["payment_method", "card", "updated"])
-            audit.record_many(
-                changed, action="payment_method_changed", actor=user, card=card.pk, last4=card.last4
-            )
+        set_payment_method(changed, payment_method="card", card=card, actor=user, last4=card.last4)
     return results

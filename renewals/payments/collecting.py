@@ -10,7 +10,7 @@ through the same state machine as every other answer.
 
 from datetime import date, timedelta
 
-from django.utils import timezone
+from renewals.core import clock
 
 from . import actions, gateways, rules
 from .gateways.base import GatewayResult, PaymentRequest
@@ -22,7 +22,9 @@ LOOKUP_EVERY = timedelta(seconds=3)  # a customer's "check again" asks the gatew
 
 
 def idempotency_key(payment: Payment) -> str:
-    """The key every call starting this payment carries (one per order, R10)."""
+    """The key every call starting this payment carries (one per order or invoice payment, R10)."""
+    if payment.invoice_id:
+        return f"renewals-invoice-payment-{payment.pk}"
     return f"renewals-order-{payment.order.number}"
 
 
@@ -117,7 +119,7 @@ def confirm_payment(
 
 
 def _asked_recently(payment: Payment) -> bool:
-    since = timezone.now() - LOOKUP_EVERY
+    since = clock.now() - LOOKUP_EVERY
     return GatewayCall.objects.filter(payment=payment, created__gte=since).exists()
 
 

@@ -3,7 +3,8 @@
 `gateway_customer_for` returns the customer's id at the gateway, making it once (idempotent by
 the CSN at the gateway, stored on `Customer.gateway_customer_id`, unique). The bank-transfer
 virtual account the gateway gives that customer is the same for every order: it is kept on
-`Customer.bank_transfer_account` and shown on orders and invoices (`bank_transfer_account`).
+`Customer.bank_transfer_account` and shown on the order's payment instructions
+(`bank_transfer_account`) and on its unpaid invoices (billing/document.py).
 """
 
 from django.db import transaction
@@ -51,12 +52,7 @@ def gateway_customer_for(gateway, customer: Customer, *, email: str) -> str:
             customer=customer,
         )
     except GatewayUnavailable:
-        raise DomainError(
-            "The payment service cannot be reached right now. Nothing was charged: try "
-            "again in a few minutes.",
-            code="gateway_unavailable",
-            status=503,
-        ) from None
+        raise DomainError("gateway_unavailable") from None
     with transaction.atomic():
         row = Customer.objects.select_for_update().get(pk=customer.pk)
         if row.gateway_customer_id != found:

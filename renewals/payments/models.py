@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -20,10 +21,29 @@ PAYMENT_STATUSES = [
 FINAL_STATUSES = ("succeeded", "failed", "expired", "refunded")
 
 
-class Payment(models.Model):
-    """The one payment of an order, moved only through payments.actions (a state machine)."""
+OPEN_PAYMENT_STATUSES = ["created", "requires_action", "confirming", "pending", "partially_funded"]
 
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="payment")
+
+class Payment(models.Model):
+    """The one payment of an order — or one attempt at paying an invoice online (R9).
+
+    Moved only through payments.actions (a state machine). An order's checkout payment has
+    `order`; paying an invoice on net terms later has `invoice` (several attempts may exist, one
+    open at a time) and goes through the same code.
+    """
+
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    # The client's Idempotency-Key of an invoice payment (per invoice): a repeat returns it.
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
     gateway = models.CharField(max_length=20)
     method = models.CharField(max_length=16)
     status = models.CharField(max_length=20, choices=PAYMENT_STATUSES, default="created")
@@ -54,10 +74,32 @@ class Payment(models.Model):
                 condition=Q(status__in=[s for s, _l in PAYMENT_STATUSES]),
                 name="payment_status_known",
             ),
+            # An order's payment or an invoice's: exactly one of the two.
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, invoice__isnull=True)
+                | Q(order__isnull=True, invoice__isnull=False),
+                name="payment_of_an_order_or_an_invoice",
+            ),
+            # Never two payments of one invoice under way at once (R9: it cannot be paid twice).
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(invoice__isnull=False, status__in=OPEN_PAYMENT_STATUSES),
+                name="one_open_payment_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice", "idempotency_key"],
+                condition=Q(invoice__isnull=False) & ~Q(idempotency_key=""),
+                name="one_invoice_payment_per_idempotency_key",
+            ),
         ]
 
     def __str__(self):
         return self.reference
+
+    @property
+    def paid_order(self):
+        """The order this money is for: its own, or the order of the invoice it pays."""
+        return self.order if self.order_id else self.invoice.order
 
     @property
     def amount_money(self):
@@ -167,11 +209,12 @@ FUNDS_STATUSES = [
 
 
 class CustomerFunds(models.Model):
-    """Money that arrived on a customer's gateway balance, not on a payment (R10).
+    """Money that arrived for a customer but could not be applied to a payment as sent (R10).
 
     A transfer with the wrong reference lands on the Stripe customer's cash balance. It is
     applied to that customer's one open bank-transfer payment of the same amount, or flagged
-    for staff: money is never left unrecorded.
+    for staff. Money reported on a payment in another currency than the payment's is recorded
+    here too, flagged and naming that payment: money is never left unrecorded.
     """
 
     gateway = models.CharField(max_length=20)
@@ -188,6 +231,16 @@ class CustomerFunds(models.Model):
     )
     note = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Staff closed a flagged row (funds.resolve_funds): who, when, and their note.
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "customer funds"
@@ -196,6 +249,13 @@ class CustomerFunds(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[s for s, _l in FUNDS_STATUSES]),
                 name="customer_funds_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved")
+                | (
+                    Q(resolved_by__isnull=False, resolved_at__isnull=False) & ~Q(resolution_note="")
+                ),
+                name="customer_funds_resolved_says_who_when_why",
             ),
         ]
 

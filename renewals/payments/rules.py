@@ -79,3 +79,8 @@ def after_lookup(current: str, outcome: str | None, *, lookup_may_lag: bool) -> 
 def is_overdue(*, expires_on: date | None, today: date) -> bool:
     """Tell whether a payment's deadline has passed: the deadline day itself is still payable."""
     return expires_on is not None and today > expires_on
+
+
+# The prefix of the ids of funds rows that record money paid in another currency than its
+# payment's (card money at the gateway, never on a customer's cash balance).
+WRONG_CURRENCY = "wrong-currency:"

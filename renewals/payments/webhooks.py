@@ -5,6 +5,10 @@
 event and applying it share one transaction: if applying fails, nothing is stored and the
 gateway's retry is processed normally; a duplicate delivery is acknowledged and ignored.
 
+The hot path (#15, docs/performance.md): the dedupe insert comes first (`INSERT … ON CONFLICT
+DO NOTHING RETURNING`, so a duplicate costs one statement after the signature check), one
+lookup of the payment, the audit rows of the event in one INSERT, one commit per event.
+
 Money integrity (R10, R19):
 - the sandbox endpoint answers only while `PAYMENT_GATEWAY=sandbox` (404 otherwise, checked on
   every request, and the URL is not even routed when the process starts with another gateway);
@@ -14,26 +18,28 @@ Money integrity (R10, R19):
   amount is negative, zero (for money events), not a number, or finer than its currency allows,
   is refused with 400 and recorded nowhere;
 - money is recorded through the renewal door with the business day it arrives on: what R3/R19
-  forbid renews nothing, is kept on the order for staff to refund, and the answer is still 200.
+  forbid renews nothing, is kept on the order for staff to refund, and the answer is still 200;
+- money in another currency than the payment's settles nothing: it is recorded (customer funds,
+  flagged, and the payment's audit trail), the payment flagged for staff, and the answer is 200
+  so the gateway stops sending it.
 """
 
 import json
 import logging
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from renewals.core import clock
+from renewals.core import audit, clock, logs
 
 from . import actions, funds
 from .gateways import get_gateway
 from .gateways.base import WebhookNotice, WebhookSignatureError
 from .matching import UNMATCHED_TYPES, match_notice
-from .models import Payment, WebhookEvent
+from .models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ def invalid_reason(notice: WebhookNotice) -> str | None:
     for what, value in (
         ("event id", notice.event_id),
         ("payment reference", notice.payment_reference),
+        ("balance transaction id", notice.funds_id),
     ):
         if not isinstance(value, str):
             return f"the {what} is not a string"
@@ -98,35 +105,71 @@ def receive_webhook(gateway_name: str, body: bytes, headers, *, today: date) -> 
     if why:
         log.warning("rejected %s webhook: %s", gateway_name, why)
         return _error(400, "invalid_event", f"The event is refused: {why}.")
-    # R10: an event for a payment whose first answer was lost is matched by its metadata.
-    notice = match_notice(notice, gateway_name=gateway_name)
-    if (
-        notice.type not in UNMATCHED_TYPES
-        and not Payment.objects.filter(
-            reference=notice.payment_reference, gateway=gateway_name
-        ).exists()
+    # Every line about this event names its payment and, once matched, its order (#20).
+    with (
+        logs.bind(payment=notice.payment_reference, order=notice.metadata.get("order")),
+        transaction.atomic(),
+        audit.batched(),
     ):
-        # Not stored: an event can overtake the gateway's answer to our own call (the payment
-        # does not carry its reference yet); the gateway's retry finds it. A payment of another
-        # gateway is never found here.
-        return _error(404, "unknown_payment", "No payment has this reference yet.")
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = WebhookEvent.objects.create(
-                    gateway=gateway_name,
-                    event_id=notice.event_id,
-                    type=notice.type,
-                    payload=notice.payload,
-                )
-        except IntegrityError:
+        # The dedupe insert first (#15): a re-sent event costs this one statement. Stored
+        # already processed: applying it is the same transaction, so a failure stores nothing.
+        if not store_once(gateway_name, notice):
+            log.info(
+                "duplicate %s webhook %s (%s) ignored", gateway_name, notice.event_id, notice.type
+            )
             return 200, {"received": True, "duplicate": True}
-        outcome = apply_notice(
-            notice, source=f"webhook:{gateway_name}", gateway=gateway_name, today=today
-        )
-        event.processed = timezone.now()
-        event.save(update_fields=["processed"])
+        # R10: an event for a payment whose first answer was lost is matched by its metadata.
+        notice, order = match_notice(notice, gateway_name=gateway_name)
+        if notice.type not in UNMATCHED_TYPES and order is None:
+            # Not stored (rolled back): an event can overtake the gateway's answer to our own
+            # call (the payment does not carry its reference yet); the gateway's retry finds
+            # it. A payment of another gateway is never found here.
+            transaction.set_rollback(True)
+            log.warning(
+                "%s webhook %s (%s) names no payment yet: answered 404, the gateway retries",
+                gateway_name,
+                notice.event_id,
+                notice.type,
+            )
+            return _error(404, "unknown_payment", "No payment has this reference yet.")
+        with logs.bind(payment=notice.payment_reference, order=order):
+            outcome = apply_notice(
+                notice, source=f"webhook:{gateway_name}", gateway=gateway_name, today=today
+            )
+            if outcome == funds.RETRY_LATER:
+                # Money moved off a balance before its arrival was reported: not stored, the
+                # gateway's retry finds the arrival recorded (renewals/payments/funds.py).
+                transaction.set_rollback(True)
+                log.warning(
+                    "%s webhook %s (%s) settles no recorded funds yet: answered 404",
+                    gateway_name, notice.event_id, notice.type,
+                )  # fmt: skip
+                return _error(404, "unknown_funds", "No recorded funds match this movement yet.")
+            log.info("%s webhook %s (%s): %s", gateway_name, notice.event_id, notice.type, outcome)
     return 200, {"received": True, "duplicate": False, "outcome": outcome}
+
+
+INSERT_EVENT = (
+    "INSERT INTO {table} (gateway, event_id, type, payload, received, processed)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (gateway, event_id) DO NOTHING RETURNING id"
+)
+
+
+def store_once(gateway_name: str, notice: WebhookNotice) -> bool:
+    """Insert the event unless its (gateway, id) is stored; return whether it was new.
+
+    One statement on PostgreSQL and SQLite (>= 3.35) alike, no savepoint: `INSERT … ON
+    CONFLICT DO NOTHING RETURNING id` returns no row for a duplicate.
+    """
+    now = clock.now()
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+    payload = WebhookEvent._meta.get_field("payload").get_db_prep_value(notice.payload, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_EVENT.format(table=table),
+            [gateway_name, notice.event_id, notice.type, payload, now, now],
+        )
+        return cursor.fetchone() is not None
 
 
 def apply_notice(notice: WebhookNotice, *, source: str, gateway: str, today: date) -> str:
@@ -135,20 +178,21 @@ def apply_notice(notice: WebhookNotice, *, source: str, gateway: str, today: dat
         return "ignored"
     if notice.type == "customer.funds_received":
         return funds.funds_received(notice, source=source, today=today)
+    if notice.type == "customer.funds_applied":
+        return funds.funds_applied(notice, source=source, today=today)
     reference = notice.payment_reference
     common = {"source": source, "gateway": gateway}
+    received = {"amount": notice.amount, "today": today, "event_id": notice.event_id, **common}
     if notice.type == "payment.succeeded":
-        changed = actions.payment_succeeded(reference, amount=notice.amount, today=today, **common)
+        changed = actions.payment_succeeded(reference, **received)
     elif notice.type == "transfer.received":
         if notice.amount is None:
             return "missing_amount"
-        changed = actions.transfer_received(reference, amount=notice.amount, today=today, **common)
+        changed = actions.transfer_received(reference, **received)
     elif notice.type == "payment.partially_funded":
         if notice.amount is None:
             return "missing_amount"
-        changed = actions.transfer_received(
-            reference, amount=notice.amount, today=today, cumulative=True, **common
-        )
+        changed = actions.transfer_received(reference, cumulative=True, **received)
     elif notice.type == "payment.failed":
         changed = actions.payment_failed(
             reference, failure_code=(notice.failure_code or "failed")[:40], **common

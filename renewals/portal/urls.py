@@ -2,9 +2,11 @@
 
 from .views import (
     accounts,
+    billing_profile,
     bulk,
     cart,
     export,
+    invoice_payment,
     invoices,
     orders,
     payment_methods,
@@ -22,6 +24,8 @@ urlpatterns = [
     *cart.urls,
     *orders.urls,
     *payment_methods.urls,
+    *billing_profile.urls,
+    *invoice_payment.urls,
     *invoices.urls,
     *sandbox.urls,
     *bulk.urls,

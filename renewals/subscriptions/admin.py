@@ -1,23 +1,36 @@
 """Back office for subscriptions (R18), with the audit trail of who changed what.
 
 Dates that renewals move (renewal date, lapse date) are read-only here: a renewal goes through
-`actions.renew_subscriptions`, never through a form. Every change made here is recorded as an
-audit event with the changed fields, before and after, and shown on the change page.
+`actions.renew_subscriptions`, never through a form. A subscription is added through
+`actions.create_subscription` and changed through `actions.change_settings`: R11 holds for staff
+too (no auto-renew on a trial, partner or konbini subscription), the purchaser gets the
+auto-renew confirmation email, and every change is an audit event with the changed fields,
+before and after, shown on the change page.
 """
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from renewals.core import audit, clock
+from renewals.core import clock
 from renewals.core.models import AuditEvent
 
-from . import periods, rules
+from . import actions, periods, rules
 from .models import STAGE_CHOICES, Subscription, Term
 
 AUDIT_TRAIL_LIMIT = 100
+# Why R11 refuses auto-renew, for staff (the portal words the same codes for customers).
+AUTO_RENEW_REFUSALS = {
+    rules.TRIAL: _("A trial cannot renew automatically."),
+    rules.PARTNER_MANAGED: _(
+        "A partner subscription is renewed by its partner, not automatically."
+    ),
+    rules.CANCELLED_REASON: _("A cancelled subscription cannot renew automatically."),
+    rules.PAYMENT_METHOD_NOT_RECURRING: _(
+        "Automatic renewal needs a saved card as the payment method."
+    ),
+}
 
 
 class StageFilter(admin.SimpleListFilter):
@@ -72,6 +85,17 @@ class SubscriptionForm(forms.ModelForm):
             self.add_error("card", _("A card can only pay a subscription paid by card."))
         return data
 
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        before = (
+            None if self.instance._state.adding else Subscription.objects.get(pk=self.instance.pk)
+        )
+        # R11 holds for staff too: the action refuses the same, this says it next to the field.
+        for code in actions.settings_refusal(before, self.instance, today=clock.today()):
+            self.add_error("auto_renew", AUTO_RENEW_REFUSALS.get(code, code))
+
 
 class TermInline(admin.TabularInline):
     model = Term
@@ -85,14 +109,6 @@ class TermInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "pk"):
-        return str(value.pk)
-    return value
 
 
 @admin.register(Subscription)
@@ -135,7 +151,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         if obj is None:
             return fixed
         # R4: once it exists, D moves only through a renewal (actions.renew_subscriptions).
-        return ["renewal_date", "start_date", "term", *fixed]
+        return ["id", "renewal_date", "start_date", "term", *fixed]
 
     @admin.display(description=_("CSN"), ordering="customer__csn")
     def csn(self, obj):
@@ -172,27 +188,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            if not change:
-                obj.lapse_date = obj.renewal_date
-                super().save_model(request, obj, form, change)
-                Term.objects.create(
-                    subscription=obj,
-                    start=periods.current_term_start(obj.start_date, obj.renewal_date, obj.term),
-                    end=obj.renewal_date,
-                    source="admin",
-                )
-                audit.record(obj, action="admin_created", actor=request.user)
-                return
-            before = Subscription.objects.select_for_update().get(pk=obj.pk)
-            changes = {
-                name: [_plain(getattr(before, name)), _plain(getattr(obj, name))]
-                for name in form.changed_data
-                if _plain(getattr(before, name)) != _plain(getattr(obj, name))
-            }
-            super().save_model(request, obj, form, change)
-            if changes:
-                audit.record(obj, action="admin_changed", actor=request.user, changes=changes)
+        today = clock.today()
+        if not change:
+            actions.create_subscription(obj, today=today, actor=request.user)
+            return
+        values = {
+            name: getattr(obj, name) for name in form.changed_data if name in actions.SETTING_FIELDS
+        }
+        actions.change_settings(obj.pk, values, today=today, actor=request.user)
 
 
 @admin.register(Term)

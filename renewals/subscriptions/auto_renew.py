@@ -1,4 +1,9 @@
-"""Turning auto-renew on or off for one subscription or up to 100 at once (R8, R11)."""
+"""Turning auto-renew on or off for one subscription or up to 100 at once (R8, R11).
+
+One of the subscription doors (the list is in `actions`' docstring): the only write of
+`auto_renew` by the purchaser, audited on each subscription and stamped `updated` with the
+project clock, with one confirmation email.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -6,14 +11,14 @@ from datetime import date
 
 from django.db import transaction
 
-from renewals.core import audit
+from renewals.core import audit, clock
 from renewals.core.errors import DomainError
+from renewals.events import outbox as events
 from renewals.notifications.outbox import queue_email
 
 from . import rules
 from .models import Subscription
 
-MAX_BULK = 100
 NOT_FOUND = "not_found"
 
 
@@ -35,13 +40,8 @@ def change_auto_renew(
     subscriptions actually changed gets one `auto-renew-changed` email per call, after commit.
     """
     ids = list(dict.fromkeys(str(i) for i in subscription_ids))
-    if len(ids) > MAX_BULK:
-        raise DomainError(
-            f"You can change auto-renew for at most {MAX_BULK} subscriptions at once; "
-            f"{len(ids)} were selected.",
-            code="too_many",
-            status=422,
-        )
+    if len(ids) > rules.AT_ONCE_LIMIT:
+        raise DomainError("too_many", variant="auto_renew", max=rules.AT_ONCE_LIMIT, count=len(ids))
     with transaction.atomic():
         subs = {
             s.pk: s
@@ -65,22 +65,23 @@ def change_auto_renew(
                 payment_method=sub.payment_method,
             )
             if not reasons and sub.auto_renew != turn_on:
-                sub.auto_renew = turn_on
+                sub.auto_renew, sub.updated = turn_on, clock.now()
                 changed.append(sub)
             results.append(AutoRenewResult(sub_id, not reasons, reasons))
         if changed:
-            Subscription.objects.bulk_update(changed, ["auto_renew"])
+            Subscription.objects.bulk_update(changed, ["auto_renew", "updated"])
+            events.emit_auto_renew_changes(changed, today=today)
             audit.record_many(
                 changed,
                 action="auto_renew_on" if turn_on else "auto_renew_off",
                 actor=user,
                 business_date=today.isoformat(),
             )
-            _queue_confirmations(changed, turn_on=turn_on, today=today)
+            queue_confirmations(changed, turn_on=turn_on, today=today)
     return results
 
 
-def _queue_confirmations(changed: list[Subscription], *, turn_on: bool, today: date) -> None:
+def queue_confirmations(changed: list[Subscription], *, turn_on: bool, today: date) -> None:
     """Queue one confirmation email per purchaser listing the subscriptions changed (R11)."""
     by_purchaser: dict[int, list[Subscription]] = {}
     for sub in changed:

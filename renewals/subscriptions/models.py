@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from renewals.accounts.models import Card, Customer, Partner
 from renewals.catalog.models import TERM_CODES, TERMS, Offering
 
-from . import rules
+from . import periods, rules
 
 PURCHASE_METHODS = [("online", _("Online")), ("invoice", _("Invoice")), ("partner", _("Partner"))]
 PAYMENT_METHODS = [
@@ -89,6 +89,13 @@ class Subscription(models.Model):
         Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
     )
     trial = models.BooleanField(_("trial"), default=False)
+    # R21: a change the purchaser scheduled for one term, {"for": "YYYY-MM-DD" (the D it was
+    # set against), "seats": n | null, "term": code | null}. It applies to that term only — the
+    # automatic charge and any manual renewal of it — and the renewal door clears it when that
+    # term is renewed; one set against another date than today's D (D moved by an import) is
+    # ignored. One JSON column, not three: 50 subscriptions of an import then stay one INSERT
+    # on SQLite (999 parameters per statement). Written only by subscriptions.actions.
+    scheduled_change = models.JSONField(_("change at next renewal"), null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     objects = SubscriptionQuerySet.as_manager()
@@ -132,6 +139,11 @@ class Subscription(models.Model):
                 condition=Q(card__isnull=True) | Q(payment_method="card"),
                 name="subscription_card_only_for_card_payment",
             ),
+            # R21: a scheduled change names the term it is for.
+            models.CheckConstraint(
+                condition=Q(scheduled_change__isnull=True) | Q(scheduled_change__has_key="for"),
+                name="subscription_scheduled_change_names_its_term",
+            ),
         ]
 
     def __str__(self):
@@ -144,6 +156,17 @@ class Subscription(models.Model):
     def stage_on(self, today) -> str:
         return rules.stage_on(self.lapse_date, self.term, trial=self.trial, today=today)
 
+    @property
+    def next_term_change(self) -> tuple[int | None, str | None] | None:
+        """Return the (seats, term) scheduled for the next term, or None (R21).
+
+        Only a change set against today's renewal date counts: it is for the term [D, …).
+        """
+        change = self.scheduled_change
+        if not change or change.get("for") != self.renewal_date.isoformat():
+            return None
+        return change.get("seats"), change.get("term")
+
 
 class Term(models.Model):
     """One paid (or imported) term `[start, end)` of a subscription: its history (R4)."""
@@ -153,6 +176,9 @@ class Term(models.Model):
     end = models.DateField()
     order_number = models.CharField(max_length=32, blank=True, db_index=True)
     source = models.CharField(max_length=20, default="import")  # import, order, auto_renewal
+    # R21: the seats of this term (null: history recorded before seats were kept). Its term is
+    # read from its dates (`term`).
+    seats = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -165,3 +191,11 @@ class Term(models.Model):
 
     def __str__(self):
         return f"{self.subscription_id} [{self.start}, {self.end})"
+
+    @property
+    def term(self) -> str | None:
+        """Return the term this row covers, read from its dates (None: not a whole term)."""
+        try:
+            return periods.term_of(self.start, self.end)
+        except ValueError:
+            return None

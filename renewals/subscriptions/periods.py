@@ -19,6 +19,16 @@ def term_months(term: str) -> int:
         raise ValueError(f"unknown term {term!r}") from None
 
 
+def term_of(start: date, end: date) -> str:
+    """Return the term whose length is the months from `start` to `end` (R1: `end` lies on the
+    same anchor day, so whole months); a span that is no term is a ValueError."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    for term, length in TERM_MONTHS.items():
+        if length == months:
+            return term
+    raise ValueError(f"{start} to {end} is not one term")
+
+
 def grace_days(term: str) -> int:
     """Return G of R2: 30 days for monthly, 45 for annual and three-year."""
     return 30 if term_months(term) == 1 else 45
@@ -68,6 +78,24 @@ def terms_between(start_date: date, renewal_date: date, term: str) -> int | None
     if add_months(start_date, span, start_date.day) != renewal_date:
         return None
     return count
+
+
+def reached(renewal_date: date, term: str, anchor_day: int, origins) -> bool:
+    """Tell whether whole `term`s from one of `origins` land on `renewal_date` (R1, R21).
+
+    A term changed at a renewal restarts the count from that renewal's date: a monthly
+    subscription started on 31 January and renewed as annual on 28 February 2027 renews on
+    29 February 2028, which no whole number of annual terms reaches from its start date. The
+    origins are the dates a term may have begun on (the start date, recorded term boundaries);
+    one on or after `renewal_date` reaches nothing.
+    """
+    months = term_months(term)
+    for origin in origins:
+        span = (renewal_date.year - origin.year) * 12 + renewal_date.month - origin.month
+        if origin < renewal_date and span > 0 and span % months == 0:
+            if add_months(origin, span, anchor_day) == renewal_date:
+                return True
+    return False
 
 
 def last_day_before(day: date) -> date:

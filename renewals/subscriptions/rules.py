@@ -10,6 +10,8 @@ STAGES = (ACTIVE, EXPIRED, SUSPENDED, CANCELLED)
 STAGES_WITH_ACCESS = frozenset({ACTIVE, EXPIRED})
 SUSPENSION_AFTER_DAYS = 15
 WINDOW_OPENS_DAYS = 90
+# R7, R8: a cart, a bulk selection and every bulk action hold at most this many subscriptions.
+AT_ONCE_LIMIT = 100
 
 # R5: every reason a renewal can be refused, in the order they are reported.
 NOT_PURCHASER = "not_purchaser"
@@ -204,6 +206,8 @@ def import_hold(
     open_order: bool,
     cancelled_now: bool = False,
     cancelled_after: bool = False,
+    new_term: str | None = None,
+    paid_term: str | None = None,
 ) -> str | None:
     """Tell why an import must leave a subscription's row as it is (R19); None when it may write.
 
@@ -213,23 +217,132 @@ def import_hold(
     term's end would undo that payment (`paid_term`); one that changes the dates under a pending
     order would make its payment unable to renew anything (`open_order`); one that would bring a
     subscription cancelled today back (`cancelled_now` and not `cancelled_after`) reactivates
-    what R2 makes final (`cancelled`).
+    what R2 makes final (`cancelled`). One that keeps D at the paid term's end but names another
+    term than the one paid (`paid_term`, e.g. the yearly term of before a switch to monthly at
+    that renewal, R21) would undo it too (`paid_term`).
     """
     if cancelled_now and not cancelled_after:
         return HELD_CANCELLED
     if paid_until is not None and new_renewal_date < paid_until:
+        return HELD_PAID_TERM
+    if new_renewal_date == paid_until and paid_term is not None and new_term != paid_term:
         return HELD_PAID_TERM
     if open_order and dates_change:
         return HELD_OPEN_ORDER
     return None
 
 
-def price_kind(*, term: str, renewal_date: date, automatic: bool, today: date) -> str:
+def import_lapse_date(
+    *, old_lapse: date | None, old_renewal: date | None, new_renewal: date
+) -> date:
+    """Return the lapse date an imported row leaves a subscription with (R2, R9, R19).
+
+    D, unless an overdue invoice started the expiry process earlier (`old_lapse < old_renewal`):
+    whatever the file says of D, that date stays — a re-import never revives access nor moves
+    the process — and never after the new D (`lapse_date <= renewal_date`). Paying the invoice
+    restores it (billing). A row that keeps D keeps its lapse date.
+    """
+    if old_lapse is None or old_renewal is None:
+        return new_renewal
+    if old_lapse < old_renewal or old_renewal == new_renewal:
+        return min(old_lapse, new_renewal)
+    return new_renewal
+
+
+def price_kind(
+    *, term: str, renewal_date: date, automatic: bool, today: date, retrying: bool = False
+) -> str:
     """Decide which catalogue price a renewal pays (R6): "renewal" or "list".
 
     A non-monthly renewal paid while still active (today < D), or charged automatically (R12,
-    retries included), pays the special renewal price; every other renewal pays the list price.
+    retries included), or paid by hand while the failed automatic charge of that term still has
+    retries to come (`retrying`: the customer fixes what the card could not), pays the special
+    renewal price; every other renewal pays the list price.
     """
-    if term != "monthly" and (automatic or today < renewal_date):
+    if term != "monthly" and (automatic or retrying or today < renewal_date):
         return "renewal"
     return "list"
+
+
+# R21: why a change of seats or term for the next term is refused, in the order reported.
+SEATS_BELOW_ONE = "seats_below_one"
+SEATS_ABOVE_LIMIT = "seats_above_limit"
+TERM_NOT_SOLD = "term_not_sold"
+CHANGE_REFUSALS = (PARTNER_MANAGED, TRIAL, SEATS_BELOW_ONE, SEATS_ABOVE_LIMIT, TERM_NOT_SOLD)
+
+
+def change_refusals(
+    *,
+    seats: int | None,
+    term: str | None,
+    max_seats: int,
+    sold_terms: frozenset[str] | set[str],
+    purchase_method: str,
+    trial: bool,
+) -> tuple[str, ...]:
+    """Return every reason a change to `seats`/`term` for the next term is refused (R21).
+
+    None for `seats` or `term` keeps that value. A partner's subscription is changed through the
+    partner, a trial is never renewed; seats go from 1 to `max_seats` (the offering's or the
+    deployment's bound); the term must have an active price in the subscription's currency
+    (`sold_terms`). Empty when the change may be made.
+    """
+    failing = {
+        PARTNER_MANAGED: purchase_method == "partner",
+        TRIAL: trial,
+        SEATS_BELOW_ONE: seats is not None and seats < 1,
+        SEATS_ABOVE_LIMIT: seats is not None and seats > max_seats,
+        TERM_NOT_SOLD: term is not None and term not in sold_terms,
+    }
+    return tuple(code for code in CHANGE_REFUSALS if failing[code])
+
+
+CHANGE_TOO_LATE = "change_too_late"
+
+
+def scheduled_change_refusals(
+    *,
+    is_purchaser: bool,
+    stage: str,
+    renewal_date: date,
+    today: date,
+    seats: int | None,
+    term: str | None,
+    max_seats: int,
+    sold_terms: frozenset[str] | set[str],
+    purchase_method: str,
+    trial: bool,
+) -> tuple[str, ...]:
+    """Return every reason a change of the next term cannot be scheduled (or cancelled) (R21).
+
+    Only the purchaser may, only before D (`change_too_late` from D on: the automatic charge of
+    that term is due), never once cancelled, and the change itself must pass `change_refusals`.
+    """
+    failing = [
+        (NOT_PURCHASER, not is_purchaser),
+        (CANCELLED_REASON, stage == CANCELLED),
+        (CHANGE_TOO_LATE, today >= renewal_date),
+    ]
+    head = tuple(code for code, fails in failing if fails)
+    return head + change_refusals(
+        seats=seats,
+        term=term,
+        max_seats=max_seats,
+        sold_terms=sold_terms,
+        purchase_method=purchase_method,
+        trial=trial,
+    )
+
+
+def retries_pending(
+    *, renewal_date: date, auto_renew: bool, failed_automatic: bool, today: date, retry_days
+) -> bool:
+    """Tell whether a term's automatic charge failed and its retries are not over (R6, R12).
+
+    The last retry is on D + the largest retry offset; once it is past, or auto-renew is off,
+    no retry is coming.
+    """
+    if not (failed_automatic and auto_renew):
+        return False
+    last = renewal_date + timedelta(days=max(retry_days, default=0))
+    return today <= last

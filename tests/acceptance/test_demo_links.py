@@ -2,7 +2,7 @@
 
 import pytest
 
-from renewals.lifecycle import scheduler
+from renewals.lifecycle import in_process
 from renewals.operations.management.commands import demo
 
 
@@ -10,7 +10,7 @@ from renewals.operations.management.commands import demo
 def served(monkeypatch):
     calls = []
     monkeypatch.setattr(demo, "call_command", lambda *a, **k: calls.append(a))
-    monkeypatch.setattr(scheduler, "start_in_process", lambda: None)
+    monkeypatch.setattr(in_process, "start_in_process", lambda: None)
     monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
     return calls
 

@@ -5,8 +5,15 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from renewals.checkout.models import CartLine, Order, OrderLine, OrderNumberSequence
-from renewals.core.models import AuditEvent
+from renewals.checkout.models import (
+    CartLine,
+    CartLineChange,
+    Order,
+    OrderLine,
+    OrderLineChange,
+    OrderNumberSequence,
+)
+from renewals.core.models import AuditEvent, RateCounter
 from renewals.notifications.models import Email
 from renewals.subscriptions.models import Subscription
 from tests.factories import (
@@ -49,7 +56,7 @@ def one_of_each():
         tax_rate=Decimal("0.20"),
         business_date=date(2027, 1, 5),
     )
-    OrderLine.objects.create(
+    line = OrderLine.objects.create(
         order=order,
         subscription=sub,
         seats=3,
@@ -59,7 +66,9 @@ def one_of_each():
         term_start=sub.renewal_date,
         term_end=date(2028, 3, 31),
     )
-    CartLine.objects.create(
+    # R21: the line changed the renewal from 5 seats; a cart line's chosen change.
+    OrderLineChange.objects.create(line=line, previous_seats=5, previous_term="annual")
+    cart_line = CartLine.objects.create(
         user=sub.purchaser,
         subscription=sub,
         seats=3,
@@ -69,6 +78,7 @@ def one_of_each():
         term_start=sub.renewal_date,
         term_end=date(2028, 3, 31),
     )
+    CartLineChange.objects.create(line=cart_line, user=sub.purchaser, seats=2, term=None)
     OrderNumberSequence.objects.create(year=2026, last=1)
     Email.objects.create(
         kind="order-confirmation",
@@ -79,6 +89,7 @@ def one_of_each():
         message_id="<m1@localhost>",
     )
     AuditEvent.objects.create(object_type="x", object_id="1", action="test")
+    RateCounter.objects.create(key="api:1", window=1, count=1)
     return sub
 
 
@@ -268,3 +279,21 @@ def test_adding_a_subscription_with_an_unreachable_renewal_date_is_refused(clien
         "The renewal date must be a whole number of terms after the start date."
     ]
     assert not Subscription.objects.filter(pk="SUB-BAD").exists()
+
+
+def test_the_gateway_call_ledger_is_shown_beside_the_payment(client, staff):
+    # #12: one row per gateway call, with its kind, key and outcome, on the payment's page.
+    from renewals.payments import actions
+    from renewals.payments.models import GatewayCall
+    from tests.payments.helpers import TODAY, jpy_subscriptions, order_for
+
+    order = order_for(jpy_subscriptions(), method="konbini")
+    payment = actions.start_payment(order, method="konbini", user=order.placed_by, today=TODAY)
+    calls = list(GatewayCall.objects.filter(payment=payment))
+    assert calls
+    page = client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "gateway calls (ledger)" in html.lower() or "Gateway calls (ledger)" in html
+    for call in calls:
+        assert call.kind in html and call.idempotency_key in html and call.outcome in html

@@ -98,7 +98,7 @@ def test_0119_is_confirming_blocks_a_second_order_then_ends_paid_once(
 
 
 def test_the_request_hash_never_depends_on_more_than_the_last_four_digits():
-    from renewals.payments.placing import request_hash
+    from renewals.payments.checkout import request_hash
 
     a = request_hash(GROUP, {"method": "card", "card_number": "4000000000000119"}, None)
     b = request_hash(GROUP, {"method": "card", "card_number": "9999999999990119"}, None)

@@ -20,7 +20,7 @@ GROUP_KEYS = {
 }  # fmt: skip
 LINE_KEYS = {
     "subscription_id", "product", "seats", "term", "unit_price", "price_kind", "amount",
-    "next_term",
+    "next_term", "previous", "choices",  # R21: what the line changes, and what it may change to
 }  # fmt: skip
 
 
@@ -84,6 +84,8 @@ def test_add_answers_the_priced_cart_and_the_rejected(api, subs, today):
         "price_kind": "renewal",
         "amount": {"amount": "5670.00", "currency": "EUR"},
         "next_term": {"start": "2027-01-31", "end": "2028-01-31"},
+        "previous": None,  # R21: no change chosen
+        "choices": {"max_seats": 10000, "terms": ["annual"]},
     }
     assert api.get("/api/v1/cart").json()["count"] == 2
 
@@ -133,7 +135,8 @@ def test_checkout_by_card_answers_201_with_a_paid_order(
     assert [line["subscription_id"] for line in order["lines"]] == ["SUB-0", "SUB-1"]
     assert order["payment"]["method"] == "card"
     assert order["payment"]["status"] == "succeeded"
-    assert order["invoice"] is None
+    # R20: a paid order has its tax invoice, issued paid.
+    assert (order["invoice"]["status"], order["invoice"]["due_date"]) == ("paid", "2026-11-26")
     assert Subscription.objects.get(pk="SUB-0").renewal_date == date(2028, 1, 31)
     assert api.get("/api/v1/cart").json()["count"] == 0
     assert [m.extra_headers["X-Renewals-Event"] for m in mail.outbox] == ["order-confirmation"]

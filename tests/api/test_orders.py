@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 ORDER_KEYS = {
     "number", "status", "csn", "currency", "purchase_method", "created", "lines", "subtotal",
-    "tax", "total", "payment", "invoice",
+    "tax", "total", "payment", "invoice", "purchase_order", "credit_notes",
 }  # fmt: skip
 
 
@@ -33,12 +33,12 @@ def test_invoice_order_shows_its_invoice_with_pdf_link(api, user, customer, toda
     assert response.status_code == 201, response.content
     order = response.json()
     assert set(order) == ORDER_KEYS
-    assert order["status"] == "paid"
+    assert order["status"] == "invoiced"  # R9: not "paid" while the invoice is unpaid
     assert order["subtotal"] == {"amount": "1890.00", "currency": "EUR"}
     assert order["tax"] == {"amount": "378.00", "currency": "EUR"}
     assert order["total"] == {"amount": "2268.00", "currency": "EUR"}
     invoice = order["invoice"]
-    assert set(invoice) == {"number", "due_date", "status", "pdf_url"}
+    assert set(invoice) == {"number", "due_date", "status", "pdf_url", "language"}
     assert invoice["status"] == "unpaid"
     assert invoice["due_date"] == "2026-12-26"  # 30 days net (R9)
     assert invoice["pdf_url"] == f"http://testserver/billing/invoices/{invoice['number']}.pdf"

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 SUBSCRIPTION_FIELDS = {
     "id", "csn", "customer_name", "product", "term", "seats", "currency", "start_date",
     "renewal_date", "stage", "access", "auto_renew", "purchase_method", "payment_method",
-    "purchaser", "partner", "trial", "renewal", "terms",
+    "purchaser", "partner", "trial", "renewal", "scheduled_change", "terms",
 }  # fmt: skip
 
 
@@ -48,9 +48,13 @@ def test_detail_has_exactly_the_interface_fields(api, user, customer, today):
         "unit_price": {"amount": "1890.00", "currency": "EUR"},
         "price": {"amount": "5670.00", "currency": "EUR"},
         "price_kind": "renewal",
+        "seats": 3,  # R21: the next term's seats and term (no change scheduled)
+        "term": "annual",
         "next_term": {"start": "2027-01-31", "end": "2028-01-31"},
     }
-    assert body["terms"] == [{"start": "2026-01-31", "end": "2027-01-31", "order": None}]
+    assert body["terms"] == [
+        {"start": "2026-01-31", "end": "2027-01-31", "order": None, "seats": None, "term": "annual"}
+    ]
     assert sub.pk == body["id"]
 
 
@@ -207,7 +211,7 @@ def test_every_filter_search_and_ordering(api, user, customer, today):
 
 def test_renewable_filter_agrees_with_the_offer_for_every_reason(user, customer, today):
     """The SQL filter mirrors R5; each subscription here fails one reason (or none)."""
-    from renewals.api.queries import SubscriptionFilters, subscriptions_for
+    from renewals.subscriptions.queries import SubscriptionFilters, subscriptions_for
 
     other = UserFactory()
     MembershipFactory(user=user, customer=customer)
@@ -267,12 +271,48 @@ def test_list_of_10000_uses_a_fixed_number_of_queries(api, user, customer, today
     body = response.json()
     assert body["count"] == 10_000
     assert len(body["results"]) == 500
-    # token, count, page, its customers, offerings, purchasers, cards, terms, prices, pending
-    # orders (and partners when any): whatever the page size.
-    assert len(ctx.captured_queries) <= 11, [q["sql"][:80] for q in ctx.captured_queries]
+    # token, rate counter, count, the page (customers, offerings, purchasers, partners and
+    # cards joined, read as values: #15), terms, prices, pending orders: whatever the page size.
+    assert len(ctx.captured_queries) <= 7, [q["sql"][:80] for q in ctx.captured_queries]
     with CaptureQueriesContext(connection) as small:
         api.get("/api/v1/subscriptions?page_size=5")
     assert len(small.captured_queries) == len(ctx.captured_queries)
+
+
+def test_a_list_page_is_read_as_values_and_answers_what_the_models_answer(
+    api, user, customer, today
+):
+    """#15: a page builds no Subscription instance; its rows answer the model path's JSON."""
+    from django.db.models.signals import post_init
+
+    from renewals.shapes import subscription_json
+
+    priced_subscription(
+        id="SUB-V1", customer=customer, purchaser=user, renewal_date=today + timedelta(days=20),
+        lapse_date=today + timedelta(days=20), seats=3, auto_renew=True,
+        scheduled_change={"for": (today + timedelta(days=20)).isoformat(), "seats": 5},
+    )  # fmt: skip
+    priced_subscription(
+        id="SUB-V2", customer=customer, purchaser=user, purchase_method="partner",
+        partner=PartnerFactory(), renewal_date=today - timedelta(days=20),
+        lapse_date=today - timedelta(days=20),
+    )  # fmt: skip
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    post_init.connect(count, sender=Subscription)
+    try:
+        body = api.get("/api/v1/subscriptions?ordering=id").json()
+    finally:
+        post_init.disconnect(count, sender=Subscription)
+    assert built == []
+    subs = list(Subscription.objects.filter(pk__in=["SUB-V1", "SUB-V2"]).order_by("id"))
+    offers = renewal_offers(subs, user=user, today=today)
+    assert body["results"] == [subscription_json(s, offers[s.pk]) for s in subs]
+    assert body["results"][0]["renewal"]["seats"] == 5
+    assert body["results"][1]["partner"] is not None
 
 
 def test_patch_turns_auto_renew_off_and_answers_the_subscription(

@@ -34,7 +34,8 @@ def test_invoice_order_is_fulfilled_at_once_and_the_invoice_is_due_in_30_days():
     invoice = Invoice.objects.get()
     sub.refresh_from_db()
     assert payment.status == "succeeded"
-    assert Order.objects.get().status == "paid"
+    assert payment.reference == "inv_INV-2027-000001"
+    assert Order.objects.get().status == "invoiced"  # R9: never "paid" while the invoice is not
     assert sub.renewal_date == date(2028, 3, 31)
     assert sub.lapse_date == date(2028, 3, 31)
     assert invoice.number == "INV-2027-000001"
@@ -49,7 +50,9 @@ def test_invoice_order_is_fulfilled_at_once_and_the_invoice_is_due_in_30_days():
     email = Email.objects.get(kind="invoice-issued")
     assert "/billing/invoices/INV-2027-000001.pdf" in email.text
     assert email.headers["X-Renewals-Order"] == payment.order.number
-    assert Email.objects.filter(kind="order-confirmation").count() == 1
+    assert "is paid" not in email.text and "is paid" not in email.subject
+    # No "your renewal is paid" confirmation until the invoice is paid.
+    assert not Email.objects.filter(kind="order-confirmation").exists()
 
 
 def test_invoice_numbers_are_sequential_per_year_and_restart_each_year():
@@ -94,7 +97,8 @@ def test_invoice_pdf_prints_a_japanese_customer_name():
     sub = invoice_subscription(customer=customer)
     pay_by_invoice([sub])
     pdf = render_invoice_pdf(Invoice.objects.get())
-    assert pdf.startswith(b"%PDF-") and b"HeiseiKakuGo-W5" in pdf
+    # R20: the Japanese font is embedded (a TrueType subset), not a reader's standard CID font.
+    assert pdf.startswith(b"%PDF-") and b"/FontFile2" in pdf and b"HeiseiKakuGo-W5" not in pdf
 
 
 @pytest.mark.parametrize(("today", "marked"), [(date(2027, 3, 30), 0), (date(2027, 3, 31), 1)])
@@ -136,6 +140,10 @@ def test_paying_an_overdue_invoice_restores_the_lapse_date():
     invoice.refresh_from_db()
     assert sub.lapse_date == sub.renewal_date == date(2028, 3, 31)
     assert (invoice.status, invoice.paid_on) == ("paid", date(2027, 4, 3))
+    assert invoice.refund_due == 0
+    assert Order.objects.get().status == "paid"
+    confirmation = Email.objects.get(kind="order-confirmation")  # now it is paid, once
+    assert "is paid" in confirmation.text
 
 
 def test_invoice_pdf_is_served_to_the_purchaser_and_admins_only(client):
@@ -172,3 +180,45 @@ def test_staff_marks_an_overdue_invoice_paid_from_the_admin(client, frozen_today
     sub.refresh_from_db()
     assert (invoice.status, invoice.paid_on) == ("paid", date(2027, 4, 3))
     assert sub.lapse_date == sub.renewal_date
+
+
+def test_invoice_paid_after_its_subscription_was_cancelled_is_kept_for_refund_and_told():
+    # #11 leftover, R19: annual G = 45 days, so lapse on the due date 2027-03-31 → cancelled
+    # on 2027-05-15; the money restores nothing, is flagged for staff and the customer told.
+    sub = invoice_subscription()
+    pay_by_invoice([sub])
+    billing.mark_overdue_invoices(date(2027, 3, 31))
+    invoice = Invoice.objects.get()
+    assert billing.invoice_paid(invoice, actor=None, today=date(2027, 5, 15), label="bank")
+    invoice.refresh_from_db()
+    sub.refresh_from_db()
+    assert sub.stage_on(date(2027, 5, 15)) == "cancelled"
+    assert sub.lapse_date == date(2027, 3, 31)
+    assert (invoice.status, invoice.refund_due) == ("paid", invoice.total)
+    order = Order.objects.get()
+    assert (order.status, order.failure_code) == ("payment_after_release", "cancelled")
+    email = Email.objects.get(kind="payment-not-applied")
+    assert "refund" in email.text and "cancelled" in email.text
+    assert not Email.objects.filter(kind="order-confirmation").exists()
+
+
+def test_invoice_paid_after_one_of_its_subscriptions_was_cancelled_refunds_that_share():
+    customer = CustomerFactory(country="FR")
+    user = UserFactory()
+    cancelled = invoice_subscription(customer=customer, purchaser=user)
+    kept = invoice_subscription(customer=customer, purchaser=user)
+    pay_by_invoice([cancelled, kept])
+    billing.mark_overdue_invoices(date(2027, 3, 31))
+    # The second one is restored by hand first: its lapse date is D again.
+    from renewals.subscriptions.actions import restore_lapse_dates
+
+    restore_lapse_dates([kept.pk], today=date(2027, 4, 1))
+    invoice = Invoice.objects.get()
+    billing.invoice_paid(invoice, actor=None, today=date(2027, 5, 20), label="bank")
+    invoice.refresh_from_db()
+    # 5670 of one line + 20 % tax, rounded once (R6).
+    assert invoice.refund_due == Decimal("6804.000")
+    assert Order.objects.get().status == "paid"
+    email = Email.objects.get(kind="invoice-refund-due")
+    assert cancelled.pk in email.text and kept.pk not in email.text.split("restored")[-1]
+    assert "6,804.00" in email.text or "6 804,00" in email.text

@@ -96,7 +96,12 @@ def test_japanese_purchaser_pays_by_konbini_and_sees_the_voucher(konbini_page, j
     page.wait_for_url("**/billing/cart/checkout/**")
     # ¥52,800 × 2 = ¥105,600, tax 10 % = ¥10,560: ¥116,160 (within konbini's ¥120–¥300,000).
     assert "116,160" in page.get_by_test_id("checkout-summary").get_by_test_id("total").inner_text()
+    page.get_by_test_id("method-card").check()
+    assert page.get_by_test_id("new-card-note").is_visible()
     page.get_by_test_id("method-konbini").check()
+    # The card's fields belong to the card: with konbini chosen they are not shown (#17).
+    assert not page.get_by_test_id("new-card-note").is_visible()
+    assert not page.get_by_test_id("save-card").is_visible()
     page.get_by_test_id("pay").click()
     page.wait_for_url("**/billing/orders/R-2027-*/")
 

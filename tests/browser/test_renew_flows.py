@@ -49,6 +49,8 @@ def _to_checkout(page, card_number):
         page.get_by_test_id("checkout-summary").get_by_test_id("total").inner_text() == "€6,804.00"
     )
     page.get_by_test_id("method-card").check()
+    # The subscription's saved card is pre-selected (#17): this flow pays with a new card.
+    page.get_by_test_id("card-new").check()
     page.get_by_test_id("card-number").fill(card_number)
     page.get_by_test_id("pay").click()
 

@@ -12,13 +12,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from renewals.checkout.actions import add_to_cart
+from renewals.api.errors import STATUS
 from renewals.checkout.bulk import bulk_selection
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.models import CartLine, Order
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.notifications.models import Email
-from renewals.payments.placing import place_order
+from renewals.payments.checkout import place_order
 from renewals.subscriptions.models import Subscription, Term
 from tests.factories import (
     CustomerFactory,
@@ -178,7 +179,7 @@ def test_ineligible_and_unseen_subscriptions_are_listed_apart_with_every_reason(
 def test_a_selection_of_101_is_refused_before_reading_anything(buyer, django_assert_num_queries):
     with django_assert_num_queries(0), pytest.raises(DomainError) as refused:
         bulk_selection(user=buyer, subscription_ids=[f"S-{n}" for n in range(101)], today=TODAY)
-    assert (refused.value.code, refused.value.status) == ("too_many", 422)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("too_many", 422)
     assert "at most 100" in refused.value.message
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
+from renewals.api.errors import STATUS
 from renewals.checkout.models import CartLine, Order, OrderLine
 from renewals.checkout.numbering import next_order_number
 from renewals.checkout.offers import renewal_offers
@@ -146,7 +147,7 @@ def test_second_open_order_for_same_term_is_refused_and_creates_nothing(buyer, c
             automatic=False,
             business_date=TODAY,
         )
-    assert (refused.value.code, refused.value.status) == ("payment_pending", 409)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("payment_pending", 409)
     assert Order.objects.count() == 1
     assert OrderLine.objects.count() == 1
 

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from renewals.checkout.actions import add_to_cart
+from renewals.api.errors import STATUS
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.models import CartLine, Order, OrderLine
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.notifications.models import Email
+from renewals.payments.checkout import place_order
 from renewals.payments.models import Payment
-from renewals.payments.placing import place_order
 from renewals.subscriptions.models import Subscription, Term
 from tests.factories import (
     CardFactory,
@@ -101,7 +102,7 @@ def test_same_key_with_another_body_is_refused(buyer, cart):
     before = _unchanged()
     with pytest.raises(DomainError) as refused:
         _place(buyer, payment=PAID_CARD)
-    assert (refused.value.code, refused.value.status) == ("idempotency_mismatch", 422)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("idempotency_mismatch", 422)
     assert _unchanged() == before
 
 
@@ -128,7 +129,7 @@ def test_3ds_card_waits_for_the_challenge_and_blocks_a_second_checkout(buyer, ca
     before = _unchanged()
     with pytest.raises(DomainError) as refused:
         _place(buyer, key="other-tab")
-    assert (refused.value.code, refused.value.status) == ("payment_pending", 409)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("payment_pending", 409)
     assert _unchanged() == before
 
 
@@ -137,7 +138,7 @@ def test_expected_total_mismatch_refuses_and_updates_the_cart(buyer, cart):
     before = _unchanged()
     with pytest.raises(DomainError) as refused:
         _place(buyer, expected=money("8000.00", "EUR"))
-    assert (refused.value.code, refused.value.status) == ("price_changed", 409)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("price_changed", 409)
     assert refused.value.details[-1] == {"total": {"amount": "9072.00", "currency": "EUR"}}
     assert _unchanged() == before
     assert CartLine.objects.get(subscription_id="SUB-2").unit_price == Decimal("1890.000")
@@ -163,7 +164,7 @@ def test_unknown_or_tampered_group_is_not_found(buyer, cart, key):
     before = _unchanged()
     with pytest.raises(DomainError) as refused:
         _place(buyer, group=key)
-    assert refused.value.status == 404
+    assert refused.value.code == "not_found"
     assert _unchanged() == before
 
 
@@ -171,7 +172,7 @@ def test_another_users_group_is_not_found(buyer, cart):
     stranger = UserFactory()
     with pytest.raises(DomainError) as refused:
         _place(stranger)
-    assert refused.value.status == 404
+    assert refused.value.code == "not_found"
     assert Order.objects.count() == 0
 
 
@@ -199,7 +200,7 @@ def test_bad_payment_input_is_refused_and_creates_nothing(buyer, cart, payment, 
 def test_missing_idempotency_key_is_refused(buyer, cart):
     with pytest.raises(DomainError) as refused:
         _place(buyer, key="  ")
-    assert (refused.value.code, refused.value.status) == ("idempotency_key_required", 400)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("idempotency_key_required", 400)
     assert Order.objects.count() == 0
 
 
@@ -251,7 +252,7 @@ def test_two_tabs_checking_out_the_same_group_make_one_order(buyer, cart):
             )
             outcomes.append(("order", order.pk, created))
         except DomainError as exc:
-            outcomes.append(("refused", exc.code, exc.status))
+            outcomes.append(("refused", exc.code, STATUS[exc.code]))
         finally:
             connection.close()
 
@@ -312,7 +313,14 @@ def test_checking_out_100_lines_costs_no_query_per_line(buyer, django_assert_max
     add_to_cart(user=buyer, subscription_ids=[s.pk for s in subs], today=TODAY)
     # The same bound holds for a single line (69 queries measured for 1 and for 100 on SQLite):
     # locks, re-pricing, order, lines, payment, renewal, audit and email are all set-based.
-    with django_assert_max_num_queries(75):
+    # The events of R22 add 14, also for 1 and for 100 lines (89 measured for both): the
+    # subscriptions' and the order's shapes, their sequences, one INSERT of each kind of row.
+    # +14 for the tax invoice issued at payment (R20): its lines in one query, the year's
+    # counter lock, the insert, its audit — a fixed cost, not per line. PostgreSQL adds a few
+    # savepoints and `pg_current_xact_id()` reads (109 measured there; each kind of statement
+    # appears at most 6 times for the 100 lines).
+    bound = 109 if connection.vendor == "postgresql" else 103
+    with django_assert_max_num_queries(bound):
         order, _ = _place(buyer)
     assert (order.status, order.lines.count(), order.total) == ("paid", 100, Decimal("226800.000"))
     assert Term.objects.filter(order_number=order.number).count() == 100
@@ -321,9 +329,9 @@ def test_checking_out_100_lines_costs_no_query_per_line(buyer, django_assert_max
 
 def test_a_payment_that_cannot_start_releases_the_terms(buyer, cart, monkeypatch):
     def refuse(order, **kwargs):
-        raise DomainError("This saved card was not found.", code="card_not_found")
+        raise DomainError("card_not_found")
 
-    monkeypatch.setattr("renewals.payments.placing.start_payment", refuse)
+    monkeypatch.setattr("renewals.payments.checkout.start_payment", refuse)
     with pytest.raises(DomainError):
         _place(buyer)
     order = Order.objects.get()
@@ -336,5 +344,5 @@ def test_a_payment_that_cannot_start_releases_the_terms(buyer, cart, monkeypatch
 def test_group_key_with_a_nul_byte_is_not_found(buyer, cart, key):
     with pytest.raises(DomainError) as refused:
         _place(buyer, group=key)
-    assert refused.value.status == 404
+    assert refused.value.code == "not_found"
     assert Order.objects.count() == 0

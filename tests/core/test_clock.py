@@ -76,3 +76,23 @@ def test_the_business_date_is_taken_in_the_deployment_time_zone(settings, time_z
     instant = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
     with mock.patch("django.utils.timezone.now", return_value=instant):
         assert clock.today() == expected
+
+
+def test_only_the_clock_reads_the_date_and_time():
+    """`timezone.now()`, `date.today()` and `datetime.now()` are read in core/clock.py only.
+
+    (`time.time()` stays where a Unix timestamp signs a request, as Stripe's scheme does.)
+    """
+    import re
+    from pathlib import Path
+
+    root = Path(clock.__file__).resolve().parents[1]
+    reads = re.compile(r"\b(timezone\.now|timezone\.localdate|date\.today|datetime\.(utc)?now)\(")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "clock.py" and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert found == []

@@ -62,3 +62,26 @@ def test_template_filters_follow_the_active_language(language, text):
 def test_template_filters_take_an_explicit_language_and_render_nothing_for_none():
     assert render("{{ price|money:'ja' }}", price=money("52800", "JPY")) == "￥52,800"
     assert render("[{{ price|money }}|{{ day|longdate }}|{{ day|shortdate }}]") == "[||]"
+
+
+def test_french_writes_the_first_of_the_month_as_1er():
+    assert long_date(date(2027, 3, 1), "fr") == "1er mars 2027"
+    assert short_date(date(2027, 3, 1), "fr") == "1er mars 2027"
+    assert long_date(date(2027, 3, 11), "fr") == "11 mars 2027"
+    assert long_date(date(2027, 3, 1), "en") == "1 March 2027"
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "shown"),
+    [
+        ("FR", "fr", "France (FR)"),
+        ("DE", "fr", "Allemagne (DE)"),
+        ("JP", "ja", "日本 (JP)"),
+        ("gb", "en", "United Kingdom (GB)"),
+        ("XX", "en", "XX"),  # unknown: as it is
+    ],
+)
+def test_a_country_is_named_in_the_language_with_its_code(code, language, shown):
+    from renewals.core.formatting import country_name
+
+    assert country_name(code, language) == shown

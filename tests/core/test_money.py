@@ -183,3 +183,17 @@ def test_money_always_has_its_currency_exponent_and_is_within_half_a_unit(amount
     unit = Decimal(1).scaleb(-exponent(currency))
     assert value.amount.as_tuple().exponent == -exponent(currency)
     assert abs(value.amount - amount) <= unit / 2
+
+
+@pytest.mark.parametrize("text", ["0.00", "-0.00", "1890.0", "1890.00", "-5", "52800"])
+@pytest.mark.parametrize("language", ["en", "fr", "ja"])
+def test_cached_money_formatting_answers_what_formatting_answers(text, language):
+    """The daily run formats amounts through a cache keyed by the amount's exact text (-0 is
+    not 0 for it): the cached answer is the computed one."""
+    from moneyed import Money
+
+    from renewals.core.money import _format_amount
+
+    value = Money(Decimal(text), "EUR")
+    format_money(Money(Decimal(text.lstrip("-")), "EUR"), language)  # an equal Decimal first
+    assert format_money(value, language) == _format_amount.__wrapped__(text, "EUR", language)

@@ -35,7 +35,13 @@ def deploy_check(tmp_path, **env) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_pass_the_deployment_checks_without_warnings(tmp_path):
-    result = deploy_check(tmp_path, SECRET_KEY=secrets.token_urlsafe(50))
+    result = deploy_check(
+        tmp_path,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        PAYMENT_GATEWAY="stripe",  # the sandbox is refused in production (#20)
+        STRIPE_API_KEY="sk_test_" + secrets.token_hex(12),
+        STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_hex(12),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
 
@@ -94,3 +100,19 @@ def test_the_policy_allows_no_inline_script_nor_framing():
     assert directives["frame-ancestors"] == "'none'"
     assert directives["object-src"] == "'none'"
     assert directives["default-src"] == "'self'"
+
+
+@pytest.mark.django_db
+def test_with_stripe_the_policy_opens_only_the_checkout_page_as_a_form_target(client, settings):
+    # #12: Stripe Checkout is reached by a form redirect; no Stripe script, frame or connection.
+    settings.PAYMENT_GATEWAY = "stripe"
+    policy = client.get("/healthz").headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["form-action"] == "'self' https://checkout.stripe.com"
+    others = {k: v for k, v in directives.items() if k != "form-action"}
+    assert others == {k: v for k, v in dict(
+        part.strip().split(" ", 1) for part in CSP.split(";")
+    ).items() if k != "form-action"}  # fmt: skip
+    assert "stripe" not in policy.replace("https://checkout.stripe.com", "")
+    settings.PAYMENT_GATEWAY = "sandbox"
+    assert client.get("/healthz").headers["Content-Security-Policy"] == CSP

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from renewals.api.errors import STATUS
 from renewals.core.errors import DomainError
 from renewals.core.models import AuditEvent
 from renewals.notifications.models import Email
@@ -110,7 +111,7 @@ def test_more_than_100_is_refused_and_changes_nothing():
     ids = [sub.pk] + [f"X-{n}" for n in range(100)]
     with pytest.raises(DomainError) as refused:
         change_auto_renew(user=user, subscription_ids=ids, turn_on=True, today=TODAY)
-    assert (refused.value.code, refused.value.status) == ("too_many", 422)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("too_many", 422)
     sub.refresh_from_db()
     assert sub.auto_renew is False
 
@@ -118,7 +119,8 @@ def test_more_than_100_is_refused_and_changes_nothing():
 def test_100_changes_take_a_fixed_number_of_queries(django_assert_max_num_queries):
     user = UserFactory()
     subs = [SubscriptionFactory(purchaser=user) for _ in range(100)]
-    with django_assert_max_num_queries(12):
+    # 12 before the events of R22, which add 8 whatever the number: shapes, sequences, INSERTs.
+    with django_assert_max_num_queries(20):
         results = change_auto_renew(
             user=user, subscription_ids=[s.pk for s in subs], turn_on=True, today=TODAY
         )

@@ -139,6 +139,29 @@ def test_auto_renewal_is_charged_on_d_at_the_renewal_price_and_renewed(
     assert [e.kind for e in emails()] == ["auto-renewal-receipt"]
 
 
+def test_a_chunk_reloads_only_what_its_charges_touched_and_notices_stay_right(monkeypatch):
+    """After the charges a chunk reloads the charged subscriptions only (#15): the renewed one
+    gets no expiry notice, the declined one and the others get theirs as before."""
+    buyer = UserFactory()
+    renewed = subscription(buyer, renewal_date=TODAY, auto_renew=True)
+    declined = subscription(buyer, renewal_date=TODAY, auto_renew=True, declined=True)
+    reminded = subscription(buyer, renewal_date=TODAY + days(30))
+    expired = subscription(buyer, renewal_date=TODAY)
+    loads = []
+    load = daily._load
+    monkeypatch.setattr(daily, "_load", lambda ids: loads.append(sorted(ids)) or load(ids))
+
+    run = daily.run_daily(TODAY)
+
+    assert loads[1:] == [sorted([renewed.pk, declined.pk])]  # the chunk, then the two charged
+    assert len(loads[0]) == 4
+    assert run.counts["charges"] == {"succeeded": 1, "failed": 1}
+    steps = notices()
+    assert not any(sub_id == renewed.pk for sub_id, _step in steps)
+    assert (reminded.pk, "renewal-reminder@D-30") in steps
+    assert (expired.pk, "subscription-expired") in steps
+
+
 def test_failed_auto_renewal_is_retried_on_d_plus_1_3_7_and_emails_each_failure():
     sub = subscription(renewal_date=TODAY, auto_renew=True, declined=True)
     for n in range(0, 12):
@@ -189,7 +212,8 @@ def test_invoice_auto_renewal_issues_an_invoice_on_d():
     sub.refresh_from_db()
     assert sub.renewal_date == date(2027, 5, 1)
     order = Order.objects.get()
-    assert (order.payment_method, order.status, order.automatic) == ("invoice", "paid", True)
+    # R9: renewed, and `invoiced` (never "paid") until its invoice is paid.
+    assert (order.payment_method, order.status, order.automatic) == ("invoice", "invoiced", True)
     assert order.invoice.due_date == TODAY + timedelta(days=30)
     assert run.counts["charges"] == {"invoiced": 1}
 

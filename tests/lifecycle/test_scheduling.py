@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from renewals.celery import app
-from renewals.lifecycle import daily, scheduler
+from renewals.lifecycle import daily, in_process
 from renewals.lifecycle.models import DailyRun, Notice
 from renewals.notifications.models import Email
 from tests.factories import UserFactory
@@ -26,12 +26,12 @@ def test_scheduler_tick_runs_the_daily_run_once_per_date_and_sweeps_the_outbox(f
     frozen_today(TODAY)
     subscription(renewal_date=TODAY + timedelta(days=4))
 
-    last = scheduler.tick()
+    last = in_process.tick()
     assert last == TODAY
     assert list(DailyRun.objects.values_list("business_date", flat=True)) == [TODAY]
     assert list(Email.objects.values_list("kind", "status")) == [("renewal-reminder", "sent")]
 
-    assert scheduler.tick(last) == TODAY  # same date: no second run
+    assert in_process.tick(last) == TODAY  # same date: no second run
     assert DailyRun.objects.get().chunks_total == 1
 
 
@@ -44,7 +44,7 @@ def test_worker_and_scheduler_refuse_to_start_without_a_broker(command, settings
 
 def test_beat_schedule_runs_the_daily_run_and_the_outbox_sweep():
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert tasks == {"lifecycle.daily_run", "notifications.deliver_due"}
+    assert tasks == {"lifecycle.daily_run", "notifications.deliver_due", "events.deliver_due"}
     assert app.conf.beat_schedule["deliver-due-emails"]["schedule"] == 60.0
 
 

@@ -57,6 +57,9 @@ def test_show_reports_stage_reasons_window_and_price_on_each_boundary(
         "unit_price": money(unit),
         "price": money(price),
         "price_kind": kind,
+        # R21: the seats and term the next term is priced for (no change scheduled here).
+        "seats": 3,
+        "term": term,
         "next_term": {"start": D.isoformat(), "end": next_end.isoformat()},
     }
     assert shown["purchaser"] == sub.purchaser.email
@@ -77,7 +80,11 @@ def test_show_prints_the_whole_api_shape_in_jpy_without_decimals():
     assert shown["payment_method"] == {"type": "konbini", "last4": None}
     assert shown["renewal"]["unit_price"] == money("48000", "JPY")
     assert shown["renewal"]["price"] == money("96000", "JPY")
-    assert shown["terms"] == [{"start": "2026-03-31", "end": "2027-03-31", "order": None}]
+    # R21: each term of the history says its term (from its dates) and seats (null: a row made
+    # by the factory, with no seats recorded).
+    assert shown["terms"] == [
+        {"start": "2026-03-31", "end": "2027-03-31", "order": None, "seats": None, "term": "annual"}
+    ]
     assert shown["csn"] == sub.customer.csn and shown["product"]["code"] == sub.offering.code
 
 

@@ -59,6 +59,22 @@ def test_konbini_deadline_never_passes_the_last_renewable_day():
     assert payment.expires_on == date(2027, 5, 14)
 
 
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2027, 5, 1), date(2027, 5, 8)),  # the 7 days fit before the last renewable day
+        (date(2027, 5, 10), date(2027, 5, 14)),  # capped at it (R19, issue #11)
+        (date(2027, 5, 14), date(2027, 5, 14)),  # on the last renewable day itself
+    ],
+)
+def test_bank_transfer_deadline_never_passes_the_last_renewable_day(today, expected):
+    # Annual, D = 2027-03-31, G = 45 days: the last renewable day is 2027-05-14.
+    sub = jpy_subscriptions()[0]
+    order = order_for([sub], method="bank_transfer", today=today)
+    payment = start(order, "bank_transfer", today=today)
+    assert payment.expires_on == expected
+
+
 @pytest.mark.parametrize(("days", "expected"), [(0, 1), (1, 1), (60, 60), (61, 60)])
 def test_konbini_deadline_days_are_clamped_to_1_to_60(settings, days, expected):
     settings.KONBINI_DEADLINE_DAYS = days

@@ -44,7 +44,7 @@ def test_bank_transfer_instructions_email_lists_the_account_in_japanese():
     email = Email.objects.get(kind="payment-instructions")
     details = payment.instructions["bank_transfer"]
     assert "銀行振込のご案内" in email.subject
-    assert f"参照番号: {details['reference']}" in email.text
+    assert f"参照番号：{details['reference']}" in email.text
     assert "普通 " + details["account_number"] in email.text
     assert "￥13,200" in email.text
 
@@ -56,7 +56,7 @@ def test_payment_expired_email_in_french():
     call_command("sandbox", "expire", payment.reference)
     email = Email.objects.get(kind="payment-expired")
     assert email.subject == (
-        f"Commande {order.number} expirée : le paiement n'est pas arrivé à temps"
+        f"Commande {order.number} expirée\u00a0: le paiement n’est pas arrivé à temps"
     )
     assert email.headers["X-Renewals-Subscriptions"] == sub.pk
     assert "Vous pouvez encore renouveler ces abonnements" in email.text

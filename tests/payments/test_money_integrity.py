@@ -21,7 +21,7 @@ from renewals.notifications.models import Email
 from renewals.payments import actions
 from renewals.payments.gateways.sandbox import SandboxGateway, event_body, sign
 from renewals.payments.models import Payment, WebhookEvent
-from renewals.payments.reconcile import reconcile_stuck_payments
+from renewals.payments.recovery import reconcile_stuck_payments
 from renewals.subscriptions.models import Subscription
 from tests.factories import UserFactory
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.checkout.actions import add_to_cart
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.models import CartLine, Order
 from renewals.notifications.models import Email
 from renewals.payments.models import Payment
@@ -249,6 +249,45 @@ def test_3ds_card_redirects_to_the_challenge(client, buyer, sub):
     shown = client.get(back["Location"], follow=True).content.decode()
     assert "Payment received. Your subscriptions are renewed." in shown
     assert Subscription.objects.get(pk="SUB-1").renewal_date == date(2028, 3, 31)
+
+
+def test_a_typed_test_number_pays_as_a_new_card_even_with_the_saved_card_selected(
+    client, buyer, sub
+):
+    # The form pre-selects the subscription's saved card (#17); a number typed beside it means
+    # the customer wants a new card, so the number is not silently ignored.
+    add_to_cart(user=buyer, subscription_ids=["SUB-1"], today=TODAY)
+    key, total = _form(client.get(CHECKOUT))
+    response = client.post(
+        CHECKOUT,
+        {
+            "idempotency_key": key,
+            "expected_total": total,
+            "method": "card",
+            "card": str(sub.card_id),
+            "card_number": "4000 0000 0000 3220",
+        },
+    )
+    payment = Payment.objects.get()
+    assert response["Location"] == f"/sandbox/3ds/{payment.reference}/"
+
+
+def test_the_saved_card_pays_when_no_number_is_typed(client, buyer, sub):
+    add_to_cart(user=buyer, subscription_ids=["SUB-1"], today=TODAY)
+    key, total = _form(client.get(CHECKOUT))
+    response = client.post(
+        CHECKOUT,
+        {
+            "idempotency_key": key,
+            "expected_total": total,
+            "method": "card",
+            "card": str(sub.card_id),
+            "card_number": "",
+        },
+    )
+    payment = Payment.objects.get()
+    assert response["Location"] == f"/billing/orders/{payment.order.number}/"
+    assert payment.order.status == "paid"
 
 
 def test_changed_price_is_refused_and_the_new_total_shown(client, buyer, sub):

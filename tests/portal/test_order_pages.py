@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from renewals.checkout.actions import add_to_cart
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.offers import renewal_offers
 from renewals.checkout.orders import create_order, order_paid
-from renewals.payments.placing import place_order
+from renewals.payments.checkout import place_order
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,
@@ -148,9 +148,11 @@ def test_invoice_order_links_its_invoice(client, buyer):
         expected_total=None,
         today=TODAY,
     )
-    assert order.status == "paid"
+    assert order.status == "invoiced"  # R9: never "paid" while its invoice is unpaid
     html = client.get(f"/billing/orders/{order.number}/").content.decode()
     assert f"/billing/invoices/{order.invoice.number}.pdf" in html
+    assert "Invoiced, awaiting payment" in html and "it is not paid yet" in html
+    assert "Succeeded" not in html and "Paid on" not in html
 
 
 def test_3ds_return_while_the_gateway_is_down_is_not_a_500(client, buyer, monkeypatch):

@@ -38,9 +38,7 @@ def saved(user, number="4242424242424242", **extra):
         user=user,
         token=f"pm_sandbox_{number}",
         last4=number[-4:],
-        exp_month=12,
-        exp_year=2030,
-        **extra,
+        **{"exp_month": 12, "exp_year": 2030, **extra},
     )
 
 
@@ -198,8 +196,52 @@ def test_page_uses_a_fixed_number_of_queries(client, today, user, django_assert_
     for n in range(30):
         priced_subscription(id=f"S-{n}", purchaser=user, card=card, auto_renew=True)
 
-    with django_assert_max_num_queries(9):
-        client.get(URL)
+    # session, user, cards, count per card, first rows per card, prices, open orders, the
+    # chooser's count and page, cart count.
+    with django_assert_max_num_queries(10):
+        response = client.get(URL)
+    html = response.content.decode()
+    assert "Pays 30 subscriptions." in html
+    # Ten under the card (with a link to all 30) and one page of the chooser, not 30 rows each.
+    assert html.count('href="/billing/subscriptions/S-') == 10
+    assert f'href="?card={card.pk}"' in html
+    with django_assert_max_num_queries(10):
+        response = client.get(URL, {"card": card.pk, "page": 2})
+    assert response.content.decode().count('href="/billing/subscriptions/S-') == 5
+
+
+def test_expiring_and_expired_cards_are_flagged(client, today, user):
+    # `today` is the module's business date; a card valid through this month expires soon.
+    soon = saved(user, exp_month=today.month, exp_year=today.year)
+    later = saved(user, "4000000000003220", exp_month=today.month, exp_year=today.year + 3)
+
+    html = client.get(URL).content.decode()
+
+    assert 'data-testid="card-expires-soon"' in html
+    assert html.count('data-testid="card-expires-soon"') == 1
+    assert html.index(f'data-testid="card-{soon.pk}"') < html.index(
+        'data-testid="card-expires-soon"'
+    )
+    assert later.pk
+
+
+def test_subscriptions_are_chosen_from_a_list_and_moved_to_the_card(client, today, user):
+    card = saved(user)
+    priced_subscription(id="PICK-1", purchaser=user, payment_method="invoice")
+    priced_subscription(id="PICK-2", purchaser=user, payment_method="invoice")
+
+    html = client.get(URL, {"subscriptions": "PICK-2"}).content.decode()
+    assert 'value="PICK-1" id="choose-PICK-1" data-testid="choose-PICK-1">' in html
+    assert 'value="PICK-2" id="choose-PICK-2" data-testid="choose-PICK-2" checked>' in html
+
+    response = client.post(
+        URL + "assign/", {"card": card.pk, "subscriptions": ["PICK-1", "PICK-2"]}
+    )
+    assert response.status_code == 302
+    assert set(Subscription.objects.filter(card=card).values_list("pk", flat=True)) == {
+        "PICK-1",
+        "PICK-2",
+    }
 
 
 def test_removing_a_card_auto_renewing_subscriptions_depend_on_is_refused(client, today, user):
@@ -282,7 +324,7 @@ def test_assign_card_pays_only_subscriptions_the_user_purchases(client, today, u
     assert "The card now pays: MINE." in html
     assert "ADMIN-ONLY: Only the purchaser" in html
     assert "STRANGER: Subscription not found." in html
-    assert "\x00: Subscription not found." in html
+    assert "\x00" not in html  # a NUL is a separator: no id holds one (same on PostgreSQL)
     assert Subscription.objects.get(pk="ADMIN-ONLY").card_id != card.pk
     assert Subscription.objects.get(pk="STRANGER").card_id != card.pk
     assert AuditEvent.objects.filter(action="payment_method_changed").count() == 1
@@ -333,7 +375,11 @@ def test_assign_with_a_bad_card_is_refused_with_a_message(client, today, user, c
 
 def test_detail_link_prefills_the_subscription_to_assign(client, today, user):
     saved(user)
+    for n in range(30):  # renewing earlier: without the pre-selection SUB-1 would be on page 2
+        priced_subscription(id=f"EARLY-{n:02}", purchaser=user, renewal_date=date(2026, 6, 15))
+    priced_subscription(id="SUB-1", purchaser=user, renewal_date=date(2026, 12, 1))
 
     html = client.get(URL + "?subscriptions=SUB-1").content.decode()
 
-    assert 'name="subscriptions" id="assign-subscriptions" size="40" required value="SUB-1"' in html
+    # The chooser lists it first, ticked.
+    assert 'value="SUB-1" id="choose-SUB-1" data-testid="choose-SUB-1" checked>' in html

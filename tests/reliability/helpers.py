@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from renewals.checkout.actions import add_to_cart
+from renewals.checkout.cart_actions import add_to_cart
 from tests.factories import CustomerFactory, TaxRateFactory, UserFactory, priced_subscription
 
 TODAY = date(2027, 3, 1)  # in the renewal window of subscriptions renewing on 2027-03-31

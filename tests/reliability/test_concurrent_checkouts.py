@@ -14,8 +14,8 @@ from django.db import connection
 from renewals.checkout.models import CartLine, Order, OrderLine
 from renewals.core.errors import DomainError
 from renewals.notifications.models import Email
+from renewals.payments.checkout import place_order
 from renewals.payments.models import Payment, SandboxPayment
-from renewals.payments.placing import place_order
 from renewals.subscriptions.models import Subscription, Term
 
 from .helpers import PAID_CARD, TODAY, cart_of

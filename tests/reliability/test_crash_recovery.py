@@ -15,10 +15,10 @@ from renewals.checkout.models import CartLine, Order
 from renewals.lifecycle import daily
 from renewals.notifications.models import Email
 from renewals.payments import actions
+from renewals.payments.checkout import place_order
 from renewals.payments.gateways.sandbox import SandboxGateway
 from renewals.payments.models import Payment, SandboxPayment
-from renewals.payments.placing import place_order
-from renewals.payments.reconcile import reconcile_stuck_payments
+from renewals.payments.recovery import reconcile_stuck_payments
 from renewals.subscriptions.models import Subscription, Term
 
 from .helpers import PAID_CARD, TODAY, cart_of
@@ -90,8 +90,8 @@ def test_reconciling_twice_records_the_answer_once(monkeypatch):
     cutoff = timezone.now()
     first = reconcile_stuck_payments(created_before=cutoff, today=TODAY)
     second = reconcile_stuck_payments(created_before=cutoff, today=TODAY)
-    assert first == {"recorded": 1, "not_at_gateway": 0, "completed": 0, "unknown": 0}
-    assert second == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0}
+    assert first == {"recorded": 1, "not_at_gateway": 0, "completed": 0, "unknown": 0, "funds": 0}
+    assert second == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0, "funds": 0}
     assert Term.objects.count() == 4
 
 
@@ -117,7 +117,7 @@ def test_a_payment_still_in_flight_is_left_alone(monkeypatch):
     counts = reconcile_stuck_payments(
         created_before=timezone.now() - timedelta(minutes=15), today=TODAY
     )
-    assert counts == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0}
+    assert counts == {"recorded": 0, "not_at_gateway": 0, "completed": 0, "unknown": 0, "funds": 0}
     assert Payment.objects.get().status == "created"
     assert _renewal_dates() == ["2027-03-31", "2027-03-31"]
 

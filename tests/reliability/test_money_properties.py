@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from renewals.catalog.models import TaxRate
-from renewals.checkout.actions import add_to_cart
 from renewals.checkout.cart import cart_groups
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.models import Order
 from renewals.core.money import exponent
-from renewals.payments.placing import place_order
+from renewals.payments.checkout import place_order
 from tests.factories import CustomerFactory, UserFactory, priced_subscription
 
 from .helpers import PAID_CARD, TODAY

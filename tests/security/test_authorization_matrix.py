@@ -54,6 +54,12 @@ PORTAL = {
         lambda w: {"auto_renew": "on"},
         _purchaser_only(BACK, admin=BACK),  # the admin is refused in words (not_purchaser)
     ),
+    "subscription_next_renewal": (
+        "post",
+        lambda w: f"/billing/subscriptions/{w.sub.pk}/next-renewal/",
+        lambda w: {"seats": "1"},
+        _purchaser_only(BACK, admin=BACK),  # R21: the admin is refused in words (not_purchaser)
+    ),
     "renew": (
         "get", lambda w: f"/billing/subscriptions/{w.sub.pk}/renew/", None,
         _purchaser_only(200, admin=200),  # the admin sees why they cannot renew
@@ -66,6 +72,10 @@ PORTAL = {
     "cart_clear": ("post", lambda w: "/billing/cart/clear/", lambda w: {}, _signed_in(BACK)),
     "cart_remove": (
         "post", lambda w: f"/billing/cart/remove/{w.sub.pk}/", lambda w: {}, _signed_in(BACK)
+    ),
+    "cart_change": (
+        "post", lambda w: f"/billing/cart/change/{w.sub.pk}/", lambda w: {"seats": "1"},
+        _signed_in(BACK),  # R21: a line not in the caller's cart is refused in words
     ),
     "checkout": (
         "get", lambda w: f"/billing/cart/checkout/{w.group}/", None, _purchaser_only(200)
@@ -89,6 +99,21 @@ PORTAL = {
     ),
     "invoice_pdf": (
         "get", lambda w: f"/billing/invoices/{w.invoice}.pdf", None, _purchaser_only(200, admin=200)
+    ),
+    "invoices": ("get", lambda w: "/billing/invoices/", None, _signed_in(200)),
+    "billing_profile": ("get", lambda w: "/billing/profile/", None, _signed_in(200)),
+    "invoices_csv": ("get", lambda w: "/billing/invoices.csv", None, _signed_in(200)),
+    "invoice": (
+        "get", lambda w: f"/billing/invoices/{w.invoice}/", None, _purchaser_only(200, admin=200)
+    ),
+    "pay_invoice": (
+        "post", lambda w: f"/billing/invoices/{w.invoice}/pay/", lambda w: {"method": ""},
+        _purchaser_only(BACK, admin=BACK),  # refused in words (no method), nothing paid
+    ),
+    # No credit note in the world: each role gets what it gets for someone else's
+    # (tests/billing/test_credit_notes.py checks the owner's 200).
+    "credit_note_pdf": (
+        "get", lambda w: "/billing/credit-notes/CN-2026-999999.pdf", None, _signed_in(404)
     ),
     "sandbox_3ds": ("get", lambda w: f"/sandbox/3ds/{w.challenge}/", None, _purchaser_only(200)),
     "sandbox_pay": ("get", lambda w: f"/sandbox/pay/{w.challenge}/", None, _purchaser_only(200)),
@@ -144,6 +169,7 @@ def _protected_state(world):
     sub = Subscription.objects.get(pk=world.sub.pk)
     return (
         sub.auto_renew,
+        sub.scheduled_change,
         sub.card_id,
         Card.objects.get(pk=world.card_id).removed,
         ApiToken.objects.get(pk=world.token_id).revoked,
@@ -215,6 +241,14 @@ API = [
     ("get", "/api/v1/subscriptions/SUB-A1", None, {}, _api_expect(200)),
     ("get", "/api/v1/subscriptions/SUB-B1", None, {}, {**_api_expect(404), "stranger": 200}),
     ("patch", "/api/v1/subscriptions/SUB-A1", {"auto_renew": False}, {}, _api_expect(200, admin=422)),
+    (
+        "put", "/api/v1/subscriptions/SUB-A1/scheduled-change", {"seats": 2}, {},
+        _api_expect(200, admin=422),  # the admin sees it, only the purchaser changes it (R21)
+    ),
+    (
+        "delete", "/api/v1/subscriptions/SUB-A1/scheduled-change", None, {},
+        _api_expect(200, admin=422),
+    ),
     (
         "post", "/api/v1/subscriptions/auto-renew",
         {"subscription_ids": ["SUB-A1"], "auto_renew": False}, {}, _api_expect(200, others=200),

@@ -1,8 +1,8 @@
 """Hostile import files: clear errors, nothing written (interfaces.md §3).
 
-tests/operations/test_import.py already covers a file over the size limit, nesting 100,000
-deep, Latin-1 bytes, NaN, a list at the top, duplicate subscription ids and a database refusal
-mid-import. These are the cases it leaves: repeated keys in one object, NUL characters (which
+tests/operations/test_import_errors.py already covers a file over the size limit, nesting
+100,000 deep, Latin-1 bytes, NaN, a list at the top and duplicate subscription ids, and
+test_import.py a database refusal mid-import. These are the cases it leaves: repeated keys in one object, NUL characters (which
 PostgreSQL text cannot hold), UTF-16, wrong shapes, absurd numbers — each refused in words
 with its JSON path, and nothing imported.
 """
@@ -73,3 +73,38 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     code, _out, err = run_import(write(tmp_path, b"\xef\xbb\xbf" + json.dumps(EXAMPLE).encode()))
     assert (code, err) == (0, "")
     assert Subscription.objects.count() == len(EXAMPLE["subscriptions"])
+
+
+class _Stdin:
+    """A standard input of `size` bytes that records how many were read."""
+
+    def __init__(self, size: int):
+        self.size, self.read_bytes = size, 0
+
+    @property
+    def buffer(self):
+        return self
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self.read_bytes if n < 0 else min(n, self.size - self.read_bytes)
+        self.read_bytes += n
+        return b" " * n
+
+
+def test_a_huge_file_on_standard_input_is_refused_after_the_limit_not_read_whole(
+    settings, monkeypatch
+):
+    """Issue #14: a 50 MB file was read whole into 564 MB. A pipe has no size to check first:
+    at most IMPORT_MAX_MB plus one byte is read, then the file is refused in words."""
+    import sys
+
+    settings.IMPORT_MAX_BYTES = 1000
+    stdin = _Stdin(50 * 1024 * 1024)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, _out, err = run_import("-")
+    assert code == 1
+    assert err.startswith(
+        "$: the file is larger than the import limit of 1000 bytes (IMPORT_MAX_MB)"
+    )
+    assert stdin.read_bytes == 1001
+    assert _nothing_imported()

@@ -137,5 +137,7 @@ def test_a_nul_character_the_database_refuses_is_a_400_in_words(frozen_today):
     except _Undo:
         pass
     assert response.status_code == 400
-    assert response.content.decode() == "The request contains a character that is not allowed."
+    html = response.content.decode()
+    assert "The request contains a character that is not allowed." in html
+    assert '<html lang="en">' in html and "/static/portal/portal.css" in html  # the product page
     assert _state() == before

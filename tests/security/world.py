@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from renewals.api.tokens import create_token
 from renewals.billing.models import Invoice
-from renewals.checkout.actions import add_to_cart
+from renewals.checkout.cart_actions import add_to_cart
+from renewals.payments.checkout import place_order
 from renewals.payments.models import Payment
-from renewals.payments.placing import place_order
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,

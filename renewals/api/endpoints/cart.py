@@ -2,15 +2,20 @@
 
 from ninja import Header, Router, Status
 
-from renewals.checkout.actions import add_to_cart, clear_cart, remove_from_cart
 from renewals.checkout.cart import cart_groups
+from renewals.checkout.cart_actions import (
+    add_to_cart,
+    change_cart_line,
+    clear_cart,
+    remove_from_cart,
+)
 from renewals.core import clock
-from renewals.core.money import MoneyError, money
-from renewals.payments.placing import place_order
+from renewals.core.money import MoneyError, exact_money
+from renewals.payments.checkout import place_order
+from renewals.shapes import cart_json
 
 from .. import idempotency, schemas
 from ..errors import ApiError
-from ..shapes import cart_json
 from .orders import orders_json, visible_order
 
 router = Router(tags=["Cart and checkout"])
@@ -46,6 +51,32 @@ def add_cart_items(request, body: schemas.CartItemsIn):
         **_cart(request.user, today),
         "rejected": [{"id": sub_id, "reasons": list(r)} for sub_id, r in result.rejected],
     }
+
+
+@router.patch(
+    "/cart/items/{subscription_id}",
+    response={200: schemas.CartOut, 404: schemas.ErrorOut, 422: schemas.ErrorOut, **ERRORS},
+    summary="Change the seats or term of a cart line's next term",
+    operation_id="change_cart_item",
+)
+def change_cart_item(request, subscription_id: str, body: schemas.CartItemChangeIn):
+    """Set the seats (1 to max_seats) and/or term (one the catalogue sells) of the next term (R21).
+
+    Answers the cart with the line, its group's subtotal, tax and total and the next term's
+    dates priced for the change (R6). Nothing changes on the subscription until the order is
+    paid. Refused with 422 and every reason: `seats_below_one`, `seats_above_limit`,
+    `term_not_sold`, `partner_managed`, `trial` (`details[0]` has `reasons`, `max_seats` and the
+    sold `terms`), or `invalid_term`. A subscription not in your cart is a 404.
+    """
+    today = clock.today()
+    change_cart_line(
+        user=request.user,
+        subscription_id=subscription_id,
+        seats=body.seats,
+        term=body.term,
+        today=today,
+    )
+    return _cart(request.user, today)
 
 
 @router.delete(
@@ -126,7 +157,8 @@ def checkout(
     expected = None
     if body.expected_total is not None:
         try:
-            expected = money(body.expected_total.amount, body.expected_total.currency)
+            # Exact for its currency or refused: 6804.001 EUR or 13200.5 JPY is never rounded.
+            expected = exact_money(body.expected_total.amount, body.expected_total.currency)
         except MoneyError as exc:
             raise ApiError(422, "invalid", f"expected_total: {exc}") from None
     digest = idempotency.body_hash(
@@ -135,6 +167,7 @@ def checkout(
             # No card number enters a stored hash (R10): its last four digits tell test cards apart.
             "payment": _without_card_number(payment),
             "expected_total": body.expected_total and body.expected_total.model_dump(),
+            **({"purchase_order": body.purchase_order} if body.purchase_order else {}),
         }
     )
     record, fresh = idempotency.claim(user=request.user, key=key, digest=digest)
@@ -148,6 +181,7 @@ def checkout(
             idempotency_key=key,
             expected_total=expected,
             today=clock.today(),
+            purchase_order=body.purchase_order or "",
         )
     except Exception:
         idempotency.release(record)

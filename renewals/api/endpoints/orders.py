@@ -1,18 +1,20 @@
 """Orders: list and detail, with payment instructions and invoice (R7, R9)."""
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import NoReverseMatch, reverse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from renewals.checkout.models import Order
+from renewals.billing.actions import credit_note_pdf_path
+from renewals.checkout.models import Order, OrderLine
 from renewals.checkout.orders import orders_visible_to
+from renewals.shapes import credit_note_json, order_json
 
 from .. import schemas
 from ..errors import ApiError
 from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_links, page_slice
-from ..shapes import order_json
 
 router = Router(tags=["Orders"])
 ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut}
@@ -25,7 +27,10 @@ class OrderQuery(Schema):
 
 def _with_json_relations(qs):
     return qs.select_related("customer", "payment", "invoice").prefetch_related(
-        "lines__subscription__offering"
+        Prefetch(
+            "lines", queryset=OrderLine.objects.select_related("subscription__offering", "change")
+        ),
+        "invoice__credit_notes",
     )
 
 
@@ -54,6 +59,10 @@ def orders_json(request, orders) -> list[dict]:
                 payment=_related(order, "payment"),
                 invoice=invoice,
                 invoice_pdf_url=_invoice_pdf_url(request, invoice) if invoice else None,
+                credit_notes=[
+                    credit_note_json(c, request.build_absolute_uri(credit_note_pdf_path(c.number)))
+                    for c in (invoice.credit_notes.all() if invoice else [])
+                ],
             )
         )
     return result

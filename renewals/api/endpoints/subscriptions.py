@@ -1,4 +1,4 @@
-"""Subscriptions: list, detail, auto-renew one or many (R5, R11)."""
+"""Subscriptions: list, detail, auto-renew one or many (R5, R11), the next renewal's change (R21)."""
 
 from datetime import date
 from typing import Literal
@@ -9,13 +9,17 @@ from pydantic import Field
 
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
+from renewals.rows import load_rows
+from renewals.shapes import subscription_json
+from renewals.subscriptions.actions import cancel_scheduled_change, schedule_change
 from renewals.subscriptions.auto_renew import change_auto_renew
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.queries import SubscriptionFilters, subscriptions_for
+from renewals.subscriptions.queries import visible_subscription as visible
 
-from .. import queries, schemas
+from .. import schemas
 from ..errors import ApiError
 from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_links, page_slice
-from ..shapes import subscription_json
 
 router = Router(tags=["Subscriptions"])
 ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 429: schemas.ErrorOut}
@@ -29,6 +33,9 @@ class SubscriptionQuery(Schema):
     product: str | None = Field(None, max_length=100, description="Offering code, e.g. ACAD.")
     term: Literal["monthly", "annual", "three_year"] | None = None
     auto_renew: bool | None = None
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="ISO 4217 code, e.g. EUR (any case)."
+    )
     renewable: bool | None = Field(None, description="Whether you may renew it today (R5).")
     renewal_date_before: date | None = Field(None, description="On or before this date.")
     renewal_date_after: date | None = Field(None, description="On or after this date.")
@@ -40,17 +47,20 @@ class SubscriptionQuery(Schema):
 
 def subscriptions_json(qs, *, user, today) -> list[dict]:
     """Return subscriptions as API JSON with their offers, in a fixed number of queries."""
-    subs, terms = queries.load_for_json(qs)
+    subs, terms = load_rows(qs)
     offers = renewal_offers(subs, user=user, today=today)
     return [subscription_json(s, offers[s.pk], terms[s.pk]) for s in subs]
 
 
 def visible_subscription(user, subscription_id: str):
     """Return the queryset of one subscription `user` may see; anything else is a 404 (R5)."""
-    qs = Subscription.objects.visible_to(user).filter(pk=subscription_id)
-    if not qs.exists():
-        raise ApiError(404, "not_found", f"No subscription {subscription_id} among yours.")
-    return qs
+    try:
+        sub = visible(user, subscription_id)
+    except Subscription.DoesNotExist:
+        raise ApiError(
+            404, "not_found", f"No subscription {subscription_id} among yours."
+        ) from None
+    return Subscription.objects.filter(pk=sub.pk)
 
 
 @router.get(
@@ -62,8 +72,8 @@ def visible_subscription(user, subscription_id: str):
 def list_subscriptions(request, params: Query[SubscriptionQuery]):
     """List the subscriptions you may see (as purchaser, or admin of the CSN), filtered."""
     today = clock.today()
-    filters = queries.SubscriptionFilters(**params.model_dump(exclude={"page", "page_size"}))
-    qs = queries.subscriptions_for(request.user, filters, today=today)
+    filters = SubscriptionFilters(**params.model_dump(exclude={"page", "page_size"}))
+    qs = subscriptions_for(request.user, filters, today=today)
     count = qs.count()
     page = qs[page_slice(params.page, params.page_size)]
     next_url, previous = page_links(
@@ -142,3 +152,57 @@ def update_subscription(request, subscription_id: str, body: schemas.AutoRenewIn
         )
     qs = visible_subscription(request.user, subscription_id)
     return subscriptions_json(qs, user=request.user, today=today)[0]
+
+
+CHANGE_RESPONSES = {
+    200: schemas.SubscriptionOut,
+    404: schemas.ErrorOut,
+    422: schemas.ErrorOut,
+    **ERRORS,
+}
+
+
+@router.put(
+    "/subscriptions/{subscription_id}/scheduled-change",
+    response=CHANGE_RESPONSES,
+    summary="Schedule the seats or term of the next renewal",
+    operation_id="schedule_change",
+)
+def put_scheduled_change(request, subscription_id: str, body: schemas.ScheduledChangeIn):
+    """Set the seats and/or term of the next term `[D, …)` (R21); answers the subscription.
+
+    The change applies to the automatic charge of that term and to any manual renewal of it (a
+    change chosen in the cart still wins for that order); nothing changes before D. An omitted
+    or null key keeps the current value; the current seats and term cancel the change. Sending
+    the same body again changes nothing. Refused with 422 and every reason (`not_purchaser`,
+    `cancelled`, `change_too_late` from D on, `partner_managed`, `trial`, `seats_below_one`,
+    `seats_above_limit`, `term_not_sold`; `details[0]` has `reasons`, `max_seats` and the sold
+    `terms`) or `invalid_term`. A subscription you may not see is a 404.
+    """
+    today = clock.today()
+    sub = visible_subscription(request.user, subscription_id).get()
+    schedule_change(sub.pk, seats=body.seats, term=body.term, today=today, actor=request.user)
+    return subscriptions_json(
+        visible_subscription(request.user, sub.pk), user=request.user, today=today
+    )[0]
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}/scheduled-change",
+    response=CHANGE_RESPONSES,
+    summary="Cancel the change of the next renewal",
+    operation_id="cancel_scheduled_change",
+)
+def delete_scheduled_change(request, subscription_id: str):
+    """Cancel the change scheduled for the next term, any day before D (R21).
+
+    Answers the subscription, whose next term keeps the current seats and term; with no change
+    scheduled it answers the same (200). Refused with 422 `not_purchaser`, `cancelled` or
+    `change_too_late` (from D on); a subscription you may not see is a 404.
+    """
+    today = clock.today()
+    sub = visible_subscription(request.user, subscription_id).get()
+    cancel_scheduled_change(sub.pk, today=today, actor=request.user)
+    return subscriptions_json(
+        visible_subscription(request.user, sub.pk), user=request.user, today=today
+    )[0]

@@ -81,7 +81,8 @@ class WebhookNotice:
         "transfer.received",
         "payment.requires_action",
         "payment.partially_funded",  # Stripe: the total received so far, short of the amount
-        "customer.funds_received",  # money on a customer's balance, not yet on a payment
+        "customer.funds_received",  # money that arrived on a customer's balance (one arrival)
+        "customer.funds_applied",  # money the gateway moved from that balance to a payment
         "ignored",
     ]
     payment_reference: str
@@ -92,7 +93,10 @@ class WebhookNotice:
     # What the gateway stored with the payment (order number, idempotency key): matches an event
     # whose reference the payment does not carry yet (its first answer was lost, R10).
     metadata: dict = field(default_factory=dict)
-    gateway_customer_id: str = ""  # customer.funds_received: whose balance
+    gateway_customer_id: str = ""  # customer.funds_*: whose balance
+    # customer.funds_*: the gateway's id of that one balance movement (Stripe `ccsbtxn_…`), the
+    # key it is recorded once by, whatever event carries it.
+    funds_id: str = ""
 
 
 class GatewayUnavailable(Exception):

@@ -16,12 +16,13 @@ import json
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
+from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.money import exact_money
 
@@ -80,12 +81,7 @@ def test_card_or_refuse(number: str) -> str:
     """Return the digits of one of R10's test numbers; refuse any other number (422)."""
     digits = card_number_of(number)
     if digits not in TEST_CARDS:
-        raise DomainError(
-            "The sandbox accepts only its published test card numbers (such as 4242 4242 4242 "
-            "4242); never enter a real card here.",
-            code="card_number_not_accepted",
-            status=422,
-        )
+        raise DomainError("card_number_not_accepted", variant="sandbox")
     return digits
 
 
@@ -123,13 +119,20 @@ def verify_signature(body: bytes, header: str, *, secret: str, now: float | None
         raise WebhookSignatureError("signature does not match the body")
 
 
-def event_body(event_type: str, reference: str, amount=None) -> bytes:
-    """Build the JSON body of a sandbox webhook event (interfaces.md §2)."""
+def event_body(event_type: str, reference: str, amount=None, currency: str = "") -> bytes:
+    """Build the JSON body of a sandbox webhook event (interfaces.md §2).
+
+    `currency` (optional, like Stripe's) names the amount's currency; without it the amount is
+    in the payment's own currency.
+    """
+    data = {"payment_reference": reference, "amount": None if amount is None else str(amount)}
+    if currency:
+        data["currency"] = currency
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": event_type,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {"payment_reference": reference, "amount": None if amount is None else str(amount)},
+        "created": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
+        "data": data,
     }
     return json.dumps(event).encode()
 
@@ -329,9 +332,14 @@ class SandboxGateway:
         amount = None
         if data.get("amount") not in (None, ""):
             row = SandboxPayment.objects.filter(reference=reference).only("currency").first()
+            # The event's own currency when it names one (a payment in another currency than
+            # the order's settles nothing: payments.actions flags it), else the payment's.
+            currency = data.get("currency") or (row.currency if row else "JPY")
             try:
+                if not isinstance(currency, str):
+                    raise ValueError(currency)
                 # Exact or refused: 12000.5 yen, -1 or "abc" is no payment (never rounded).
-                amount = exact_money(data["amount"], row.currency if row else "JPY")
+                amount = exact_money(data["amount"], currency.upper())
             except ValueError:
                 raise WebhookSignatureError("malformed amount") from None
         return WebhookNotice(

@@ -262,6 +262,13 @@ class StripeGateway:
             )
         except LOST as exc:
             return unknown(lost_reason(exc), reference=reference)
+        except stripe.StripeError as exc:  # refused (e.g. the intent is paid already): not done
+            return GatewayResult(
+                outcome="failed",
+                reference=reference,
+                failure_code="gateway_refused",
+                raw={"code": getattr(exc, "code", "") or ""},
+            )
         return result_from_intent(intent)
 
     def parse_webhook(self, body: bytes, headers: dict) -> WebhookNotice:

@@ -174,7 +174,7 @@ def notice_from_event(event) -> WebhookNotice:
     obj = get(event, "data", "object") or {}
     currency = str(get(obj, "currency", default="jpy")).upper()
     kind, amount, failure, reference = "ignored", None, "", get(obj, "id", default="")
-    customer = ""
+    customer = funds = ""
     event_type = get(event, "type", default="")
     if event_type == "payment_intent.succeeded":
         kind = "payment.succeeded"
@@ -204,13 +204,15 @@ def notice_from_event(event) -> WebhookNotice:
         amount = from_minor(get(obj, "amount_total", default=0), currency)
     elif event_type == "checkout.session.expired":
         kind = "payment.expired"
-    elif event_type == "cash_balance.funds_available":
-        # Money on the customer's balance that Stripe could not match to a PaymentIntent.
-        kind, reference = "customer.funds_received", ""
-        customer = object_id(get(obj, "customer"))
-        available = plain(get(obj, "available"))
-        code, minor = next(iter(sorted(available.items())), ("jpy", 0))
-        amount = from_minor(minor, str(code).upper()) if minor else None
+    elif event_type == "customer_cash_balance_transaction.created":
+        # One movement of the customer's cash balance, with its own id. `funded`: money arrived
+        # (net_amount, this arrival only); `applied_to_payment`: Stripe moved money from the
+        # balance to a PaymentIntent (its own reconciliation, or our apply_customer_balance).
+        # `cash_balance.funds_available` is not read: it reports the whole remaining balance,
+        # not what is new, and only one currency of it would fit a notice (docs/payments.md).
+        kind, funds, customer, reference = _cash_balance_transaction(obj)
+        net = get(obj, "net_amount", default=0)
+        amount = from_minor(abs(net), currency) if kind != "ignored" else None
     payload = event.to_dict() if hasattr(event, "to_dict") else dict(event)
     metadata = plain(get(obj, "metadata"))
     return WebhookNotice(
@@ -225,4 +227,23 @@ def notice_from_event(event) -> WebhookNotice:
             k: str(v) for k, v in dict(metadata).items() if k in ("order", "idempotency_key")
         },
         gateway_customer_id=customer,
+        funds_id=funds,
+    )
+
+
+def _cash_balance_transaction(txn) -> tuple[str, str, str, str]:
+    """(notice type, the transaction's id, the Stripe customer, the PaymentIntent applied to)."""
+    kind = {"funded": "customer.funds_received", "applied_to_payment": "customer.funds_applied"}
+    found = kind.get(get(txn, "type", default=""), "ignored")
+    net = get(txn, "net_amount", default=0)
+    if (found == "customer.funds_received" and net <= 0) or (
+        found == "customer.funds_applied" and net >= 0
+    ):
+        found = "ignored"  # not what these types carry: nothing to record
+    intent = object_id(get(txn, "applied_to_payment", "payment_intent"))
+    return (
+        found,
+        get(txn, "id", default="") if found != "ignored" else "",
+        object_id(get(txn, "customer")),
+        intent if found == "customer.funds_applied" else "",
     )

@@ -4,12 +4,18 @@ The reset templates have names of their own: django.contrib.admin, listed first,
 `registration/password_reset_*.html` templates that would otherwise win.
 """
 
+from django import forms
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from renewals.accounts import password_reset as reset
 from renewals.accounts.models import LANGUAGES
+from renewals.core.client_ip import client_ip
 
 LANGUAGE_CODES = {code for code, _name in LANGUAGES}
 
@@ -26,6 +32,34 @@ def switch_language(request):
     return set_language(request)
 
 
+class ResetForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+
+
+def password_reset(request):
+    """Ask for a reset link: the same answer and work for every address, throttled (#14)."""
+    form = ResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reset.request_reset(
+                form.cleaned_data["email"],
+                ip=client_ip(request),
+                language=(translation.get_language() or "en")[:2],
+            )
+        except reset.Throttled as throttled:
+            minutes = max(1, -(-throttled.retry_after // 60))
+            form.add_error(
+                None,
+                _("Too many password reset requests. Try again in %(minutes)s minutes.")
+                % {"minutes": minutes},
+            )
+            response = render(request, "registration/reset_form.html", {"form": form}, status=429)
+            response["Retry-After"] = str(throttled.retry_after)
+            return response
+        return redirect("portal:password_reset_done")
+    return render(request, "registration/reset_form.html", {"form": form})
+
+
 urls = [
     path(
         "accounts/login/",
@@ -35,17 +69,7 @@ urls = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="registration/reset_form.html",
-            email_template_name="registration/reset_email.txt",
-            html_email_template_name="registration/reset_email.html",
-            subject_template_name="registration/reset_subject.txt",
-            success_url=reverse_lazy("portal:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    path("accounts/password-reset/", password_reset, name="password_reset"),
     path(
         "accounts/password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="registration/reset_sent.html"),

@@ -15,19 +15,21 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renewals.checkout.actions import add_to_cart
-from renewals.checkout.bulk import MAX_SELECTION, bulk_selection, selection_ids
+from renewals.checkout.bulk import bulk_selection, selection_ids
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.emails import reverse_charge_note
 from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.portal.filters import active_filters, apply_filters, parse_filters
 from renewals.portal.reasons import reason_text
+from renewals.portal.refusals import refusal_status, refusal_text
 from renewals.subscriptions.auto_renew import change_auto_renew
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.rules import AT_ONCE_LIMIT
 
 ACTIONS = ("renew", "auto_renew_on", "auto_renew_off", "export")
 # Read at most this many ids from a form: enough to tell "more than 100" without parsing a flood.
-MAX_POSTED_IDS = MAX_SELECTION * 3
+MAX_POSTED_IDS = AT_ONCE_LIMIT * 3
 
 
 def _list_url(filters: dict) -> str:
@@ -39,7 +41,7 @@ def _too_many_text(count: int) -> str:
     return _(
         "You can select at most %(limit)s subscriptions at once; %(count)s were selected. "
         "Nothing was changed: narrow the filters or untick some rows."
-    ) % {"limit": MAX_SELECTION, "count": count}
+    ) % {"limit": AT_ONCE_LIMIT, "count": count}
 
 
 def _selected_ids(request, filters_values: dict, today) -> tuple[list[str], int]:
@@ -54,10 +56,13 @@ def _selected_ids(request, filters_values: dict, today) -> tuple[list[str], int]
         ids += post.getlist("page_ids")[:MAX_POSTED_IDS]
     if post.get("select_all"):
         matching = apply_filters(
-            Subscription.objects.visible_to(request.user), filters_values, today=today
+            Subscription.objects.visible_to(request.user),
+            filters_values,
+            today=today,
+            user=request.user,
         )
-        found = list(matching.values_list("pk", flat=True)[: MAX_SELECTION + 1])
-        if len(found) > MAX_SELECTION:
+        found = list(matching.values_list("pk", flat=True)[: AT_ONCE_LIMIT + 1])
+        if len(found) > AT_ONCE_LIMIT:
             # The rows ticked on the page match the filters too: the count is what was asked for.
             return ids, max(matching.count(), len(set(ids)))
         ids += found
@@ -79,7 +84,7 @@ def bulk_action(request):
         messages.error(request, _("Choose a bulk action."))
         return redirect(_list_url(filters))
     raw, count = _selected_ids(request, values, today)
-    if count > MAX_SELECTION:
+    if count > AT_ONCE_LIMIT:
         messages.error(request, _too_many_text(count))
         return redirect(_list_url(filters))
     ids = selection_ids(raw)
@@ -128,7 +133,7 @@ def bulk_checkout(request):
     try:
         selected = selection_ids(request.POST.getlist("selection")[:MAX_POSTED_IDS])
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, refusal_text(error))
         return redirect(_list_url(filters))
     key = request.POST.get("group", "")
     ticked = set(request.POST.getlist("subscription_ids")[:MAX_POSTED_IDS])
@@ -157,13 +162,15 @@ def bulk_checkout(request):
     try:
         result = add_to_cart(user=request.user, subscription_ids=chosen, today=clock.today())
     except DomainError as error:
-        text = error.message
+        text = refusal_text(error)
         if error.code == "too_many":
             text = _(
                 "A cart holds at most %(limit)s subscriptions. Nothing was added: check out or "
                 "empty your cart first, or untick some subscriptions."
-            ) % {"limit": MAX_SELECTION}
-        return _render_review(request, selected, filters=filters, error=text, status=error.status)
+            ) % {"limit": AT_ONCE_LIMIT}
+        return _render_review(
+            request, selected, filters=filters, error=text, status=refusal_status(error)
+        )
     if not result.added:
         return _render_review(
             request,

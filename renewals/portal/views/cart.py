@@ -14,46 +14,32 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from renewals.accounts.models import Card
-from renewals.checkout.actions import MAX_CART_LINES, add_to_cart, clear_cart, remove_from_cart
 from renewals.checkout.cart import cart_group, cart_groups
+from renewals.checkout.cart_actions import (
+    ChangeRefused,
+    add_to_cart,
+    change_cart_line,
+    clear_cart,
+    remove_from_cart,
+)
 from renewals.checkout.emails import reverse_charge_note
+from renewals.checkout.grouping import group_key
 from renewals.checkout.models import CartLine
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.formatting import money_text
-from renewals.core.money import MoneyError, money
-from renewals.payments.placing import place_order
-from renewals.portal.reasons import offer_reasons, reason_text
+from renewals.core.money import MoneyError, exact_money
+from renewals.payments.checkout import place_order
+from renewals.payments.declines import decline_text
+from renewals.portal.reasons import methods_not_offered, offer_reasons, reason_text
+from renewals.portal.refusals import refusal_status, refusal_text
 from renewals.portal.views.subscriptions import visible_subscription
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.rules import AT_ONCE_LIMIT
 
 # Where the 3-D Secure challenge sends the customer back; place_order fills in the number.
 RETURN_URL = "/billing/orders/{order}/?return=1"
-
-
-def decline_text(code: str) -> str:
-    """Say why a payment failed, in the active language."""
-    words = {
-        "card_declined": _("Your card was declined."),
-        "insufficient_funds": _("Your card has insufficient funds."),
-        "authentication_failed": _("The card's security check (3-D Secure) was not completed."),
-        "expired_card": _("Your card has expired."),
-        "incorrect_number": _("The card number is not valid."),
-        "authentication_required": _(
-            "Your bank asks you to confirm this payment: pay it by hand from the cart."
-        ),
-        "canceled": _("You left the payment page without paying."),
-        "payment_page_expired": _("The payment page closed before the payment was made."),
-        "no_gateway_answer": _(
-            "The payment provider has no record of this payment: you can try again."
-        ),
-        "gateway_refused": _(
-            "The payment provider refused the request. Try again later or choose another "
-            "payment method."
-        ),
-    }
-    return words.get(code, _("The payment did not go through."))
 
 
 def _rejections_in_words(rejected, subs_by_id) -> list[str]:
@@ -73,17 +59,7 @@ def _add(request, ids: list[str]) -> bool:
     try:
         result = add_to_cart(user=request.user, subscription_ids=ids, today=clock.today())
     except DomainError as error:
-        if error.code == "too_many":
-            messages.error(
-                request,
-                _(
-                    "A cart holds at most %(limit)s subscriptions. Nothing was added: check out "
-                    "or remove some first."
-                )
-                % {"limit": MAX_CART_LINES},
-            )
-        else:
-            messages.error(request, error.message)
+        messages.error(request, refusal_text(error))
         return False
     if result.added:
         messages.success(
@@ -136,7 +112,7 @@ def renew(request, sub_id):
 @require_POST
 def cart_add(request):
     """Add the selected subscriptions to the cart (the bulk Renew action, R8)."""
-    ids = [i for i in request.POST.getlist("subscription_ids") if i][: MAX_CART_LINES + 1]
+    ids = [i for i in request.POST.getlist("subscription_ids") if i][: AT_ONCE_LIMIT + 1]
     if not ids:
         messages.error(request, _("Select at least one subscription."))
     else:
@@ -170,7 +146,7 @@ def cart(request):
             "nav": "cart",
             "groups": [(g, _blocked_reasons(g)) for g in groups],
             "count": sum(g.count for g in groups),
-            "limit": MAX_CART_LINES,
+            "limit": AT_ONCE_LIMIT,
             "reverse_charge_note": reverse_charge_note(),
         },
     )
@@ -183,6 +159,74 @@ def cart_remove(request, sub_id):
     if remove_from_cart(user=request.user, subscription_id=sub_id):
         messages.success(request, _("%(id)s was removed from your cart.") % {"id": sub_id})
     return redirect("portal:cart")
+
+
+def _change_refusal_text(error: DomainError, sub) -> str:
+    if isinstance(error, ChangeRefused):
+        return " ".join(reason_text(code, sub, max_seats=error.max_seats) for code in error.reasons)
+    return reason_text(error.code, sub)
+
+
+@login_required
+@require_POST
+def cart_change(request, sub_id):
+    """Change the seats and/or term of a cart line's next term (R21).
+
+    With htmx (the cart's controls) it answers the line's group — line, subtotal, tax, total
+    and next-term dates priced for the change — or the same group with the refusal in words
+    under the line; without JavaScript it redirects to the cart with a message.
+    """
+    today = clock.today()
+    htmx = request.headers.get("HX-Request") == "true"
+    raw_seats = (request.POST.get("seats") or "").strip()
+    term = request.POST.get("term") or None
+    line = (
+        CartLine.objects.filter(user=request.user, subscription_id=sub_id)
+        .select_related(
+            "subscription__customer", "subscription__purchaser", "subscription__partner"
+        )
+        .first()
+        if 0 < len(sub_id) <= 64
+        else None
+    )
+    if line is None:
+        if htmx:
+            raise Http404("not in the cart")
+        messages.error(request, _("%(id)s is not in your cart.") % {"id": sub_id})
+        return redirect("portal:cart")
+    sub = line.subscription
+    error_text = ""
+    try:
+        seats = int(raw_seats) if raw_seats else None
+    except ValueError:
+        seats, error_text = None, reason_text("invalid_seats", sub)
+    if not error_text:
+        try:
+            change_cart_line(
+                user=request.user, subscription_id=sub.pk, seats=seats, term=term, today=today
+            )
+        except DomainError as error:
+            error_text = _change_refusal_text(error, sub)
+    if not htmx:
+        if error_text:
+            messages.error(request, f"{sub.pk}: {error_text}")
+        else:
+            messages.success(request, _("%(id)s: the next term is updated.") % {"id": sub.pk})
+        return redirect("portal:cart")
+    key = group_key(sub.customer.csn, sub.currency, sub.purchase_method)
+    group = cart_group(user=request.user, key=key, today=today)
+    if group is None:
+        raise Http404("no such cart group")
+    return render(
+        request,
+        "portal/cart_group.html",
+        {
+            "group": group,
+            "blocked": _blocked_reasons(group),
+            "reverse_charge_note": reverse_charge_note(),
+            "change_error": (sub.pk, error_text) if error_text else None,
+        },
+    )
 
 
 @login_required
@@ -198,24 +242,43 @@ def _payment_from_form(post) -> dict:
     method = post.get("method", "")
     if method != "card":
         return {"method": method}
-    if post.get("card") not in (None, "", "new"):
+    typed = post.get("card_number", "").strip()
+    if post.get("card") not in (None, "", "new") and not typed:
+        # A typed sandbox test number means a new card, even with a saved card still selected.
         return {"method": "card", "payment_method_id": post.get("card")}
     return {
         "method": "card",
-        "card_number": post.get("card_number", ""),
+        "card_number": typed,
         "save": post.get("save") == "on",
     }
 
 
 def _expected_total(post, currency: str):
-    try:
-        return money(post.get("expected_total", ""), currency)
-    except MoneyError:
-        return None
+    """The total the customer confirmed, exact for its currency; None when the form has none.
+
+    Raises MoneyError for one that is not an exact amount of the currency (6804.001 EUR,
+    13200.5 JPY): it is refused, never rounded into a match (issue #14).
+    """
+    raw = post.get("expected_total", "").strip()
+    return exact_money(raw, currency) if raw else None
+
+
+def saved_choice(group, cards) -> dict:
+    """Pre-select how the group's subscriptions are paid today: their method, their saved card."""
+    subs = [item.subscription for item in group.lines]
+    usable = {c.pk for c in cards}
+    method = next((s.payment_method for s in subs if s.payment_method in group.payment_methods), "")
+    card = next((s.card_id for s in subs if s.card_id in usable), None)
+    if card is None and cards and method in ("", "card"):
+        card = cards[0].pk
+    if not method and card is not None and "card" in group.payment_methods:
+        method = "card"
+    return {"method": method, "card": str(card) if card is not None else ""}
 
 
 def _render_checkout(request, group, *, error="", chosen=None, status=200):
-    chosen = chosen or {}
+    cards = list(Card.objects.filter(user=request.user, removed__isnull=True))
+    chosen = chosen or saved_choice(group, cards)
     return render(
         request,
         "portal/checkout.html",
@@ -223,12 +286,20 @@ def _render_checkout(request, group, *, error="", chosen=None, status=200):
             "nav": "cart",
             "group": group,
             "idempotency_key": uuid.uuid4().hex,
-            "cards": list(Card.objects.filter(user=request.user, removed__isnull=True)),
+            "cards": cards,
+            "not_offered": methods_not_offered(group),
+            # R9: a card saved at checkout pays the automatic renewals of these from then on.
+            "card_moves": [
+                item.subscription.pk
+                for item in group.lines
+                if item.subscription.purchaser_id == request.user.pk
+            ],
             "error": error,
             "chosen_method": chosen.get("method") or group.payment_methods[0],
             # Only the sandbox takes a (test) card number on the checkout form (R10).
             "takes_card_number": settings.PAYMENT_GATEWAY == "sandbox",
             "chosen_card": chosen.get("card", ""),
+            "chosen_purchase_order": chosen.get("purchase_order", ""),
             "save_card": chosen.get("save") == "on",
             "reverse_charge_note": reverse_charge_note(),
         },
@@ -250,19 +321,28 @@ def checkout(request, key):
         return _render_checkout(request, group)
     currency = key.split(":")[1] if key.count(":") == 2 else ""
     try:
+        expected = _expected_total(request.POST, currency) if currency else None
+    except MoneyError:
+        group = cart_group(user=request.user, key=key, today=today)
+        if group is None or not group.lines:
+            raise Http404("no such cart group") from None
+        text = _("The total on this form is not a valid amount: check it and confirm again.")
+        return _render_checkout(request, group, error=text, chosen=request.POST, status=422)
+    try:
         order, _created = place_order(
             user=request.user,
             group_key=key,
             payment=_payment_from_form(request.POST),
             idempotency_key=request.POST.get("idempotency_key", ""),
-            expected_total=_expected_total(request.POST, currency) if currency else None,
+            expected_total=expected,
             today=today,
             return_url=RETURN_URL,
+            purchase_order=request.POST.get("purchase_order", ""),
         )
     except DomainError as error:
         group = cart_group(user=request.user, key=key, today=today)
         if group is None or not group.lines:
-            messages.error(request, error.message)
+            messages.error(request, refusal_text(error))
             return redirect("portal:cart")
         if error.code == "price_changed":
             text = _(
@@ -271,7 +351,11 @@ def checkout(request, key):
             ) % {"total": _money_text(group.total)}
             return _render_checkout(request, group, error=text, chosen=request.POST, status=409)
         return _render_checkout(
-            request, group, error=_error_text(error), chosen=request.POST, status=error.status
+            request,
+            group,
+            error=refusal_text(error),
+            chosen=request.POST,
+            status=refusal_status(error),
         )
     return _after_payment(request, order, key)
 
@@ -280,32 +364,18 @@ def _money_text(value):
     return money_text(value, (translation.get_language() or "en")[:2])
 
 
-def _error_text(error: DomainError) -> str:
-    words = {
-        "payment_pending": _("A payment for these renewals is already in progress."),
-        "not_eligible": _("Nothing in this group can be renewed now."),
-        "method_not_allowed": _("This payment method is not available for this order."),
-        "invalid_payment_method": _("Choose a payment method."),
-        "card_not_found": _("This saved card was not found."),
-        "card_number_not_accepted": _(
-            "Card numbers are not taken on this form: leave it empty to type your card on the "
-            "secure payment page. The sandbox takes only its test card numbers here."
-        ),
-        "gateway_unavailable": _(
-            "The payment service cannot be reached right now. Nothing was charged: try again "
-            "in a few minutes."
-        ),
-        "idempotency_mismatch": _("This form was already submitted with other choices. Try again."),
-        "idempotency_key_required": _("This form has expired. Try again."),
-    }
-    return words.get(error.code, error.message)
-
-
 def _after_payment(request, order, key):
     """Send the customer where the payment's outcome leads (R9)."""
     payment = getattr(order, "payment", None)
     if order.status == "paid":
         messages.success(request, _("Payment received. Your subscriptions are renewed."))
+        return redirect("portal:order", number=order.number)
+    if order.status == "invoiced":
+        # R9: renewed at once, never "paid" while the invoice is not; its page says when it is due.
+        messages.success(
+            request,
+            _("Your subscriptions are renewed and the invoice is issued: it is not paid yet."),
+        )
         return redirect("portal:order", number=order.number)
     if order.status == "requires_action" and payment is not None and payment.action_url:
         return redirect(payment.action_url)
@@ -332,5 +402,6 @@ urls = [
     path("billing/cart/add/", cart_add, name="cart_add"),
     path("billing/cart/clear/", cart_clear, name="cart_clear"),
     path("billing/cart/remove/<str:sub_id>/", cart_remove, name="cart_remove"),
+    path("billing/cart/change/<str:sub_id>/", cart_change, name="cart_change"),
     path("billing/cart/checkout/<str:key>/", checkout, name="checkout"),
 ]

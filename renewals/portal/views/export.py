@@ -113,6 +113,7 @@ def export_subscriptions(request):
         ),
         values,
         today=today,
+        user=request.user,
     )
     response = StreamingHttpResponse(
         (line.encode("utf-8") for line in export_lines(queryset, user=request.user, today=today)),

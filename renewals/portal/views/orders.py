@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -14,13 +15,15 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from renewals.checkout.emails import reverse_charge_note
+from renewals.checkout.models import Order, OrderLine
 from renewals.checkout.orders import order_money, orders_visible_to
 from renewals.checkout.pricing import tax_percent
 from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.money import money
 from renewals.payments.collecting import return_from_gateway
-from renewals.portal.views.cart import decline_text
+from renewals.payments.declines import decline_text
+from renewals.portal.refusals import refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ def order_list(request):
     """List the orders of the subscriptions the user can see, newest first, paginated (R17)."""
     queryset = (
         orders_visible_to(request.user)
-        .select_related("customer", "payment")
+        .select_related("customer", "payment", "invoice")
         .order_by("-created", "-id")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -74,6 +77,57 @@ def _instructions_template() -> bool:
     return True
 
 
+def waiting_money(payment) -> dict | None:
+    """What arrived on a konbini / transfer payment that waits, what is owed, the sandbox hint.
+
+    A short transfer waits for the rest (transfers add up); an excess one is flagged for staff,
+    who accept it and refund the excess, or refund it all (payments.actions.staff).
+    """
+    if payment is None or payment.status not in ("pending", "partially_funded"):
+        return None
+    if payment.method not in ("konbini", "bank_transfer"):
+        return None
+    instructions = payment.instructions or {}
+    code = (instructions.get("konbini") or {}).get("payment_code") or (
+        instructions.get("bank_transfer") or {}
+    ).get("reference")
+    info = {
+        "sandbox_code": code if settings.PAYMENT_GATEWAY == "sandbox" and code else "",
+        "short": None,
+        "excess": None,
+    }
+    if payment.status == "partially_funded" and payment.received_amount is not None:
+        received, owed = payment.received_amount, payment.amount
+        info["received"] = money(received, payment.currency)
+        info["owed"] = money(owed, payment.currency)
+        if received < owed:
+            info["short"] = money(owed - received, payment.currency)
+        elif received > owed:
+            info["excess"] = money(received - owed, payment.currency)
+    return info
+
+
+def renewed_by(order, lines) -> Order | None:
+    """The later order that bought the terms a failed order tried to buy, once all are bought.
+
+    While one of its subscriptions still waits for that term, None: the page offers Try again.
+    """
+    if not lines or any(line.subscription.renewal_date == line.term_start for line in lines):
+        return None
+    later = (
+        OrderLine.objects.filter(
+            subscription_id__in=[line.subscription_id for line in lines],
+            term_start__in={line.term_start for line in lines},
+            order__status__in=("paid", "invoiced"),
+        )
+        .exclude(order_id=order.pk)
+        .select_related("order")
+        .order_by("order__created", "order_id")
+        .first()
+    )
+    return later.order if later is not None else None
+
+
 @login_required
 def order_detail(request, number):
     """Show one order; on a 3-D Secure return (?return=1), record the challenge's outcome first."""
@@ -88,25 +142,20 @@ def order_detail(request, number):
                 # Ask the gateway what happened; a lost answer leaves it confirming (R10).
                 return_from_gateway(payment.pk, source="customer_return", today=clock.today())
             except DomainError as error:
-                messages.error(request, error.message)
+                messages.error(request, refusal_text(error))
         order = _visible_order(request.user, number)
         payment = _related(order, "payment")
-        if order.status == "paid":  # a confirming order's page says so itself
+        # A confirming or failed order's page says so itself (a failed one with Try again).
+        if order.status == "paid":
             messages.success(request, _("Payment received. Your subscriptions are renewed."))
-        elif order.status == "failed":
-            messages.error(
-                request,
-                decline_text(order.failure_code)
-                + " "
-                + _("Your cart is unchanged: you can try again."),
-            )
         # Drop ?return=1 so a reload does not show the outcome twice.
         return redirect("portal:order", number=order.number)
     subtotal, tax, total = order_money(order)
     currency = order.currency
+    order_lines = list(order.lines.select_related("subscription__offering", "change"))
     lines = [
         (line, money(line.unit_price, currency), money(line.amount, currency))
-        for line in order.lines.select_related("subscription__offering")
+        for line in order_lines
     ]
     return render(
         request,
@@ -122,8 +171,10 @@ def order_detail(request, number):
             "payment": payment,
             "invoice": _related(order, "invoice"),
             "decline": decline_text(order.failure_code) if order.status == "failed" else "",
+            "renewed_by": renewed_by(order, order_lines) if order.status == "failed" else None,
             "reverse_charge_note": reverse_charge_note() if order.reverse_charge else "",
             "show_instructions": _instructions_template(),
+            "waiting": waiting_money(payment),
         },
     )
 

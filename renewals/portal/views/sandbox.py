@@ -8,6 +8,7 @@ return URL, whose page asks the gateway what happened — exactly as a return fr
 """
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,6 +21,7 @@ from renewals.core.errors import DomainError
 from renewals.payments import actions
 from renewals.payments.gateways.sandbox import TEST_CARDS, SandboxGateway, challenge_path
 from renewals.payments.models import Payment, SandboxPayment
+from renewals.portal.views.invoices import visible_invoices
 
 # What the page tells a tester each published number does (product.md R10).
 TEST_CARD_WORDS = {
@@ -36,9 +38,14 @@ TEST_CARD_WORDS = {
 def _scoped_payment(request, reference: str) -> Payment:
     if not actions.trusted_gateway("sandbox"):
         raise Http404("the sandbox is not the gateway")  # R10: no simulated money elsewhere
+    # The order's placer, or (paying an invoice, R9) a user who may see the invoice.
     payment = (
-        Payment.objects.select_related("order")
-        .filter(reference=reference, gateway="sandbox", order__placed_by=request.user)
+        Payment.objects.select_related("order", "invoice__order")
+        .filter(reference=reference, gateway="sandbox")
+        .filter(
+            Q(order__placed_by=request.user)
+            | Q(invoice__in=visible_invoices(request.user).values("pk"))
+        )
         .first()
     )
     if payment is None:
@@ -51,7 +58,11 @@ def _back(request, payment: Payment, sandbox: SandboxPayment | None):
     if not back or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = f"/billing/orders/{payment.order.number}/?return=1"
+        back = (
+            f"/billing/invoices/{payment.invoice.number}/?return=1"
+            if payment.invoice_id
+            else f"/billing/orders/{payment.order.number}/?return=1"
+        )
     return redirect(back)
 
 
@@ -92,7 +103,7 @@ def pay(request, reference: str):
         "payments/sandbox_pay.html",
         {
             "payment": payment,
-            "order": payment.order,
+            "order": payment.paid_order,
             "collecting": sandbox is not None and sandbox.status == "collecting",
             "error": error,
             "test_cards": [(_grouped(n), TEST_CARD_WORDS[n]) for n in TEST_CARDS],
@@ -117,7 +128,7 @@ def challenge(request, reference: str):
         "payments/sandbox_3ds.html",
         {
             "payment": payment,
-            "order": payment.order,
+            "order": payment.paid_order,
             "last4": (sandbox.card_number[-4:] if sandbox else ""),
         },
     )

@@ -3,16 +3,19 @@
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import render
 from django.urls import path
 
-from renewals.checkout.models import Order
+from renewals.billing.queries import overdue_invoices_visible_to
+from renewals.checkout.models import Order, OrderLine
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
 from renewals.core.money import zero
+from renewals.portal.filters import apply_filters, parse_filters
 from renewals.subscriptions import rules
 from renewals.subscriptions.models import Subscription
+from renewals.subscriptions.queries import waiting_for_a_card
 
 ALERT_ROWS = 10
 PAYMENT_ERROR_DAYS = 30
@@ -31,7 +34,17 @@ OFFER_FIELDS = (
     "purchase_method",
     "purchaser_id",
     "trial",
+    "scheduled_change",  # R21: the next term's price follows a scheduled change
 )
+
+
+DUE_LINK = {"stage": rules.ACTIVE, "within": DUE_DAYS, "trial": "no"}
+
+
+def _listed(user, params: dict, today):
+    """The subscriptions the list shows for these link parameters (the list's own filters)."""
+    values = parse_filters({k: str(v) for k, v in params.items()}).cleaned_data
+    return apply_filters(Subscription.objects.visible_to(user), values, today=today, user=user)
 
 
 @login_required
@@ -42,21 +55,26 @@ def summary(request):
     visible = Subscription.objects.visible_to(user).filter(trial=False)
     listed = visible.select_related("offering", "customer").order_by("lapse_date", "id")
 
+    overdue_invoices = list(overdue_invoices_visible_to(user)[:ALERT_ROWS])
+    unbought = OrderLine.objects.filter(
+        order_id=OuterRef("pk"), term_start=F("subscription__renewal_date")
+    )
     failed_orders = list(
         Order.objects.filter(
             Q(placed_by=user) | Q(automatic=True, lines__subscription__purchaser=user),
             status="failed",
             business_date__gte=today - timedelta(days=PAYMENT_ERROR_DAYS),
         )
+        # Only while a term it tried to buy is still unbought: a later order may have paid it.
+        .exclude(Exists(OrderLine.objects.filter(order_id=OuterRef("pk"))) & ~Exists(unbought))
         .select_related("payment")
         .distinct()
         .order_by("-business_date", "-id")[:ALERT_ROWS]
     )
     # R12 charges a saved card: an auto-renewing online subscription without one will lapse.
-    missing_card = (
-        listed.filter(auto_renew=True, purchase_method="online")
-        .filter(Q(card__isnull=True) | Q(card__removed__isnull=False))
-        .exclude(pk__in=visible.in_stage(rules.CANCELLED, today).values("pk"))
+    # The same "renews automatically" query as the daily run's (subscriptions/queries.py).
+    missing_card = waiting_for_a_card(listed).exclude(
+        pk__in=visible.in_stage(rules.CANCELLED, today).values("pk")
     )
     missing_card_rows = list(missing_card[:ALERT_ROWS])
 
@@ -73,28 +91,31 @@ def summary(request):
         row["days_left"] = (row["cancels_on"] - today).days
 
     # Upcoming expirations: still active, D within 30 days, and nothing will renew them (R12).
-    manual = Q(auto_renew=False) | ~Q(payment_method="card") | Q(card__isnull=True)
-    upcoming = listed.filter(
-        manual,
-        lapse_date__gt=today,
-        renewal_date__lte=today + timedelta(days=UPCOMING_DAYS),
-    )
+    # Each count below is the count of the list its link opens: the same filters (#17).
+    upcoming_link = {"stage": rules.ACTIVE, "within": UPCOMING_DAYS, "renews": "manual"}
+    upcoming = _listed(user, upcoming_link, today).select_related("offering")
     upcoming_rows = list(upcoming[:ALERT_ROWS])
 
-    due_subs = list(
-        visible.in_stage(rules.ACTIVE, today)
-        .filter(renewal_date__lte=today + timedelta(days=DUE_DAYS))
-        .only(*OFFER_FIELDS)
-    )
+    due_subs = list(_listed(user, DUE_LINK, today).only(*OFFER_FIELDS))
     offers = renewal_offers(due_subs, user=user, today=today)
     due = {}
-    for offer in offers.values():
-        if offer.price is None:
-            continue
-        code = offer.price.currency.code
-        entry = due.setdefault(code, {"currency": code, "total": zero(code), "count": 0})
-        entry["total"] += offer.price
+    for sub in due_subs:
+        entry = due.setdefault(
+            sub.currency,
+            {
+                "currency": sub.currency,
+                "total": zero(sub.currency),
+                "count": 0,
+                "unpriced": 0,
+                "link": {**DUE_LINK, "currency": sub.currency},
+            },
+        )
         entry["count"] += 1
+        price = offers[sub.pk].price
+        if price is None:
+            entry["unpriced"] += 1
+        else:
+            entry["total"] += price
 
     return render(
         request,
@@ -103,12 +124,15 @@ def summary(request):
             "nav": "summary",
             "today": today,
             "failed_orders": failed_orders,
+            "overdue_invoices": overdue_invoices,
             "missing_card": missing_card_rows,
             "missing_card_count": missing_card.count(),
             "last_chance": last_chance_rows,
-            "last_chance_count": last_chance.count(),
+            "expired_count": _listed(user, {"stage": rules.EXPIRED}, today).count(),
+            "suspended_count": _listed(user, {"stage": rules.SUSPENDED}, today).count(),
             "upcoming": upcoming_rows,
             "upcoming_count": upcoming.count(),
+            "upcoming_link": upcoming_link,
             "due": sorted(due.values(), key=lambda e: e["currency"]),
             "due_count": len(due_subs),
             "due_days": DUE_DAYS,

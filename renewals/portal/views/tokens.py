@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from renewals.api import tokens as token_actions
 from renewals.api.models import ApiToken
 from renewals.core.errors import DomainError
+from renewals.portal.refusals import refusal_text
 
 NEW_TOKEN_SESSION_KEY = "api_token_just_created"
 
@@ -38,7 +39,7 @@ def create_token(request):
             user=request.user, name=request.POST.get("name", "")
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, refusal_text(exc))
         return redirect("portal:tokens")
     request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "token": raw}
     return redirect("portal:tokens")

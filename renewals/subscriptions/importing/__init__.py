@@ -7,6 +7,7 @@ written unless it is all valid, and then everything is written in one transactio
 
 from dataclasses import dataclass, field
 
+from .history import off_grid_accepted
 from .load import Summary, digest, existing_keys, write_plan
 from .validate import FORMAT, ImportFileError, parse, validate
 
@@ -36,6 +37,11 @@ def import_bytes(
     except ImportFileError as exc:
         return ImportResult(errors=[f"$: {exc}"])
     plan, errors = validate(data, existing_keys)
+    # R1, R21: a D off the start date's grid is checked against the recorded term history.
+    accepted = off_grid_accepted(plan.off_grid)
+    errors = [error for error in errors if error not in accepted]
+    # The parsed file is not needed once validated: free it before the write builds its rows.
+    del data
     if errors:
         return ImportResult(errors=errors)
     if dry_run:

@@ -5,7 +5,8 @@ the database, reported with its JSON path and why, and audited on the subscripti
 
 - it moves the renewal date back before the end of a term paid through the product (a Term row
   with an order number: an order or an automatic charge): the paid term would be lost and could
-  never be paid again;
+  never be paid again; or it keeps that end as D but names another term than the one paid (the
+  term of before a change at that renewal, R21);
 - it changes the renewal date, start date or term while an order is waiting for its payment
   (konbini voucher, bank transfer, 3-D Secure): that payment could then renew nothing;
 - it would bring back a subscription that is cancelled on the day of the import (R2: final).
@@ -18,10 +19,9 @@ a renewal paid while the import runs is seen before the import writes.
 from django.apps import apps
 from django.db.models import Max
 
-from renewals.core.models import AuditEvent
-
-from .. import rules
+from .. import periods, rules
 from ..models import Subscription, Term
+from .bulk import AuditRow
 
 DATE_FIELDS = ("start_date", "renewal_date", "term", "trial")
 CHUNK = 5000
@@ -64,7 +64,7 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
     changing = date_changes(rows, existing)
     if not changing:
         return {}
-    paid_until, paid_by, open_orders = {}, {}, {}
+    paid_until, paid_by, paid_term, open_orders = {}, {}, {}, {}
     for part in _chunks(changing):
         for sub_id, end in (
             Term.objects.filter(subscription_id__in=part)
@@ -74,18 +74,19 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
             .values_list("subscription_id", "end")
         ):
             paid_until[sub_id] = end
-        for sub_id, end, number in (
+        for sub_id, start, end, number in (
             Term.objects.filter(subscription_id__in=part)
             .exclude(order_number="")
-            .values_list("subscription_id", "end", "order_number")
+            .values_list("subscription_id", "start", "end", "order_number")
         ):
             if paid_until.get(sub_id) == end:
                 paid_by[sub_id] = number
+                paid_term[sub_id] = _term_of(start, end)
         # checkout is a layer above subscriptions: its model is looked up, never imported.
         order_line = apps.get_model("checkout", "OrderLine")
         for sub_id, number, start in (
             order_line.objects.filter(subscription_id__in=part, holds_term=True)
-            .exclude(order__status="paid")
+            .exclude(order__status__in=("paid", "invoiced"))  # fulfilled, not open
             .values_list("subscription_id", "order__number", "term_start")
         ):
             open_orders[sub_id] = (number, start)
@@ -93,8 +94,10 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
     by_id = {row["id"]: row for row in rows}
     for sub_id in changing:
         row, old = by_id[sub_id], existing[sub_id]
-        new_lapse = (
-            old["lapse_date"] if old["renewal_date"] == row["renewal_date"] else row["renewal_date"]
+        new_lapse = rules.import_lapse_date(
+            old_lapse=old["lapse_date"],
+            old_renewal=old["renewal_date"],
+            new_renewal=row["renewal_date"],
         )
         reason = rules.import_hold(
             new_renewal_date=row["renewal_date"],
@@ -107,6 +110,8 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
             == rules.CANCELLED,
             cancelled_after=rules.stage_on(new_lapse, row["term"], trial=row["trial"], today=today)
             == rules.CANCELLED,
+            new_term=row["term"],
+            paid_term=paid_term.get(sub_id),
         )
         if reason == rules.HELD_CANCELLED:
             cancelled_on = rules.stage_dates(old["lapse_date"], old["term"], trial=old["trial"])
@@ -114,6 +119,12 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
                 f"left unchanged: the subscription was cancelled on "
                 f"{cancelled_on[rules.CANCELLED]} and a cancelled subscription is never "
                 "reactivated (R2); import it under a new id to start a new subscription"
+            )
+        elif reason == rules.HELD_PAID_TERM and row["renewal_date"] == paid_until[sub_id]:
+            held[sub_id] = (
+                f"left unchanged: the term {row['term']} would undo the {paid_term[sub_id]} "
+                f"term up to {paid_until[sub_id]} paid by order {paid_by.get(sub_id) or '?'} "
+                f"(its term stays {old['term']})"
             )
         elif reason == rules.HELD_PAID_TERM:
             held[sub_id] = (
@@ -131,10 +142,17 @@ def held_rows(rows: list[dict], existing: dict, *, today) -> dict[str, str]:
     return held
 
 
-def audit_held(held: dict[str, str], *, actor_label: str) -> list[AuditEvent]:
+def _term_of(start, end) -> str | None:
+    try:
+        return periods.term_of(start, end)
+    except ValueError:
+        return None
+
+
+def audit_held(held: dict[str, str], *, actor_label: str) -> list[AuditRow]:
     """Return the audit events of the held rows, recorded on each subscription."""
     return [
-        AuditEvent(
+        AuditRow(
             actor_label=actor_label,
             object_type=Subscription._meta.label_lower,
             object_id=sub_id,

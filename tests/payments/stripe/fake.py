@@ -14,24 +14,26 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import stripe
 from stripe import params as P
 from stripe.params import checkout as CP
 
+from .fake_objects import (
+    TEST_METHODS,
+    _card_error,
+    _error,
+    _matches,
+    _metadata_query,
+    _public,
+    _search_result,
+    konbini_action,
+    template,
+    transfer_action,
+)
 from .shapes import ShapeError, check_object, check_params, decode_form
 
-FIXTURES = Path(__file__).parent / "fixtures"
-JP_ADDRESS = {
-    "city": "千代田区",
-    "country": "JP",
-    "line1": "丸の内1-1-2",
-    "line2": None,
-    "postal_code": "100-0005",
-    "state": "東京都",
-}
 WEBHOOK_SECRET = "whsec_test_fake"
 
 ROUTES = [
@@ -74,17 +76,6 @@ ROUTES = [
         stripe.checkout.Session,
     ),
 ]
-# Stripe's test PaymentMethods (docs.stripe.com/testing) and what they do.
-TEST_METHODS = {
-    "pm_card_visa": ("succeeded", "", "visa", "4242"),
-    "pm_card_chargeDeclined": ("declined", "generic_decline", "visa", "0002"),
-    "pm_card_chargeDeclinedInsufficientFunds": ("declined", "insufficient_funds", "visa", "9995"),
-    "pm_card_authenticationRequired": ("requires_action", "", "visa", "3220"),
-}
-
-
-def template(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
 @dataclass
@@ -168,6 +159,36 @@ class FakeStripe(stripe.HTTPClient):
         intent = self.intents[intent_id]
         intent.update(status="succeeded", amount_received=amount, next_action=None)
         return intent
+
+    def cash_balance_transaction(
+        self,
+        customer: str,
+        net_amount: int,
+        *,
+        currency: str = "jpy",
+        type: str = "funded",
+        payment_intent: str | None = None,
+        ending_balance: int | None = None,
+    ) -> dict:
+        """A CustomerCashBalanceTransaction, as `customer_cash_balance_transaction.created` sends
+        it: `funded` (money arrived, net_amount > 0) or `applied_to_payment` (net_amount < 0,
+        naming the PaymentIntent). Checked against the SDK's shape like every answer."""
+        txn = template("customer_cash_balance_transaction")
+        txn.update(
+            id=self._new_id("ccsbtxn"),
+            created=int(time.time()),
+            currency=currency,
+            customer=customer,
+            net_amount=net_amount,
+            ending_balance=net_amount if ending_balance is None else ending_balance,
+            type=type,
+        )
+        if type != "funded":
+            txn["funded"] = None
+        if type == "applied_to_payment":
+            txn["applied_to_payment"] = {"payment_intent": payment_intent}
+        self._check_answer(txn, stripe.CustomerCashBalanceTransaction, "cash_balance_transaction")
+        return txn
 
     def event(self, event_type: str, obj: dict) -> tuple[bytes, str]:
         """A signed webhook delivery of `obj` (a stored object, as Stripe sends it)."""
@@ -279,9 +300,9 @@ class FakeStripe(stripe.HTTPClient):
             types=types,
         )
         if types == ["konbini"]:
-            return self._konbini(intent, params), 200
+            return konbini_action(intent, params), 200
         if types == ["customer_balance"]:
-            return self._transfer(intent), 200
+            return transfer_action(intent), 200
         method_id = params.get("payment_method", "")
         outcome, decline, _brand, last4 = TEST_METHODS.get(
             method_id, ("succeeded", "", "visa", "4242")
@@ -328,6 +349,16 @@ class FakeStripe(stripe.HTTPClient):
         return self._expanded(self.intents[intent_id], params), 200
 
     def apply_balance(self, params, intent_id):
+        intent = self.intents[intent_id]
+        if intent["status"] != "requires_action":  # Stripe: only an intent awaiting funds
+            return json.loads(
+                _error(
+                    400,
+                    "invalid_request_error",
+                    f"This PaymentIntent's status is {intent['status']}.",
+                    code="payment_intent_unexpected_state",
+                )[0]
+            ), 400
         return self.fund(intent_id, int(params["amount"])), 200
 
     def create_session(self, params):
@@ -409,119 +440,3 @@ class FakeStripe(stripe.HTTPClient):
         ):
             intent["payment_method"] = copy.deepcopy(self.methods[intent["payment_method"]])
         return intent
-
-    def _konbini(self, intent, params):
-        expires = int(
-            params.get("payment_method_options", {})
-            .get("konbini", {})
-            .get("expires_at", 1804172399)
-        )
-        intent.update(
-            status="requires_action",
-            next_action={
-                "type": "konbini_display_details",
-                "konbini_display_details": {
-                    "expires_at": expires,
-                    "hosted_voucher_url": f"https://payments.stripe.com/konbini/voucher/{intent['id']}",
-                    "stores": {
-                        "familymart": {
-                            "confirmation_number": "55555555555",
-                            "payment_code": "123456",
-                        },
-                        "lawson": {"confirmation_number": "55555555555", "payment_code": "123456"},
-                        "ministop": {
-                            "confirmation_number": "55555555555",
-                            "payment_code": "123456",
-                        },
-                        "seicomart": {
-                            "confirmation_number": "55555555555",
-                            "payment_code": "123456",
-                        },
-                    },
-                },
-            },
-        )
-        return intent
-
-    def _transfer(self, intent):
-        digits = re.sub(r"\D", "", intent["customer"] or "") or "0"
-        number = f"{int(digits) % 10**7:07d}"
-        intent.update(
-            status="requires_action",
-            next_action={
-                "type": "display_bank_transfer_instructions",
-                "display_bank_transfer_instructions": {
-                    "amount_remaining": intent["amount"],
-                    "currency": intent["currency"],
-                    "financial_addresses": [
-                        {
-                            "type": "zengin",
-                            "supported_networks": ["zengin"],
-                            "zengin": {
-                                "account_holder_address": JP_ADDRESS,
-                                "account_holder_name": "ﾚﾆｭｰｱﾙｽﾞ(ｶ",
-                                "account_number": number,
-                                "account_type": "futsu",
-                                "bank_address": JP_ADDRESS,
-                                "bank_code": "0009",
-                                "bank_name": "三井住友銀行",
-                                "branch_code": "950",
-                                "branch_name": "東京営業部",
-                            },
-                        }
-                    ],
-                    "hosted_instructions_url": f"https://payments.stripe.com/bank_transfers/instructions/{intent['id']}",
-                    "reference": None,
-                    "type": "jp_bank_transfer",
-                },
-            },
-        )
-        return intent
-
-
-def _public(obj):
-    if isinstance(obj, dict):
-        return {k: _public(v) for k, v in obj.items() if not k.startswith("_")}
-    if isinstance(obj, list):
-        return [_public(v) for v in obj]
-    return obj
-
-
-def _metadata_query(query: str) -> dict:
-    return dict(re.findall(r"metadata\['(\w+)'\]:'((?:[^'\\]|\\.)*)'", query))
-
-
-def _matches(obj, wanted: dict) -> bool:
-    metadata = obj.get("metadata") or {}
-    return all(
-        metadata.get(k) == v.replace("\\'", "'").replace("\\\\", "\\") for k, v in wanted.items()
-    )
-
-
-def _search_result(rows, url):
-    return {
-        "object": "search_result",
-        "data": rows,
-        "has_more": False,
-        "next_page": None,
-        "url": url,
-    }
-
-
-def _error(status, kind, message, code=None):
-    body = {"error": {"type": kind, "message": message, **({"code": code} if code else {})}}
-    return json.dumps(body), status, {"Request-Id": "req_fake_error"}
-
-
-def _card_error(intent, decline):
-    return {
-        "error": {
-            "type": "card_error",
-            "code": "card_declined"
-            if decline != "authentication_required"
-            else "authentication_required",
-            "decline_code": decline,
-            "message": "Your card was declined.",
-            "payment_intent": _public(intent),
-        }
-    }

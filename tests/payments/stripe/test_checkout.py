@@ -8,13 +8,14 @@ from datetime import date
 import pytest
 
 from renewals.accounts.models import Card, Customer
-from renewals.checkout.actions import add_to_cart
+from renewals.api.errors import STATUS
+from renewals.checkout.cart_actions import add_to_cart
 from renewals.checkout.grouping import group_key
 from renewals.checkout.models import Order
 from renewals.notifications.models import Email
+from renewals.payments.checkout import place_order
 from renewals.payments.collecting import return_from_gateway
 from renewals.payments.models import GatewayCall, Payment
-from renewals.payments.placing import place_order
 from renewals.subscriptions.models import Subscription
 
 from ..helpers import TODAY, eur_subscription, jpy_subscriptions
@@ -107,7 +108,7 @@ def test_a_card_number_is_refused_with_stripe_and_nothing_is_written(fake_stripe
     sub = eur_subscription()
     with pytest.raises(Exception) as refused:
         checkout(sub, {"method": "card", "card_number": "4242424242424242"})
-    assert (refused.value.code, refused.value.status) == ("card_number_not_accepted", 422)
+    assert (refused.value.code, STATUS[refused.value.code]) == ("card_number_not_accepted", 422)
     assert not Order.objects.exists() and not Payment.objects.exists()
     assert fake_stripe.requests == []
 
@@ -170,35 +171,35 @@ def test_konbini_voucher_then_webhook_renews_once(fake_stripe, client):
     assert Email.objects.filter(kind="order-confirmation").count() == 1
 
 
+def funded(fake_stripe, customer, amount, currency="jpy"):
+    """The `customer_cash_balance_transaction.created` event of one arrival of money."""
+    txn = fake_stripe.cash_balance_transaction(
+        customer.gateway_customer_id, amount, currency=currency
+    )
+    return fake_stripe.event("customer_cash_balance_transaction.created", txn)
+
+
 def test_funds_on_the_customer_balance_are_applied_to_the_matching_transfer(
     fake_stripe, client, django_capture_on_commit_callbacks
 ):
     (sub,) = jpy_subscriptions()
     order = checkout(sub, {"method": "bank_transfer"})
     customer = Customer.objects.get(pk=sub.customer_id)
-    balance = {
-        "object": "cash_balance",
-        "available": {"jpy": 13200},
-        "customer": customer.gateway_customer_id,
-        "livemode": False,
-        "settings": {"reconciliation_mode": "automatic", "using_merchant_default": True},
-    }
     with django_capture_on_commit_callbacks(execute=True):
-        answer = post(client, fake_stripe.event("cash_balance.funds_available", balance))
+        answer = post(client, funded(fake_stripe, customer, 13200))
     assert answer.json()["outcome"] == "applying"
     (applied,) = fake_stripe.calls("apply_balance")
     assert applied["params"] == {"amount": "13200", "currency": "jpy"}
     assert Order.objects.get(pk=order.pk).status == "paid"
     funds = order.payment.customer_funds.get()
-    assert funds.status == "applied"
+    assert funds.status == "applied" and funds.event_id.startswith("ccsbtxn_")
 
 
 def test_funds_that_match_no_open_order_are_flagged_for_staff(fake_stripe, client):
     (sub,) = jpy_subscriptions()
     checkout(sub, {"method": "bank_transfer"})
     customer = Customer.objects.get(pk=sub.customer_id)
-    balance = {"object": "cash_balance", "available": {"jpy": 999}, "customer": customer.gateway_customer_id, "livemode": False, "settings": {"reconciliation_mode": "automatic", "using_merchant_default": True}}  # fmt: skip
-    answer = post(client, fake_stripe.event("cash_balance.funds_available", balance))
+    answer = post(client, funded(fake_stripe, customer, 999))
     assert answer.json()["outcome"] == "flagged"
     from renewals.payments.models import CustomerFunds
 

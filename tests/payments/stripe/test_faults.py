@@ -18,7 +18,7 @@ from renewals.lifecycle.models import ChargeAttempt
 from renewals.notifications.models import Email
 from renewals.payments.collecting import confirm_payment, return_from_gateway
 from renewals.payments.models import GatewayCall, Payment
-from renewals.payments.reconcile import reconcile_stuck_payments
+from renewals.payments.recovery import reconcile_stuck_payments
 from renewals.subscriptions.models import Subscription
 
 from ..helpers import TODAY, eur_subscription
@@ -200,3 +200,57 @@ def test_a_payment_still_unknown_past_its_deadline_is_flagged_for_staff(fake_str
     payment = Payment.objects.get(pk=order.payment.pk)
     assert (payment.status, payment.needs_reconciliation) == ("confirming", True)
     assert Order.objects.get(pk=order.pk).status == "confirming"  # never released by a date
+
+
+@pytest.mark.parametrize("error", ["timeout", "connection", "500"])
+def test_a_retry_of_a_declined_auto_renewal_whose_answer_is_lost_charges_once(
+    fake_stripe, error, django_capture_on_commit_callbacks
+):
+    # D: the card is declined (one failure email). D+1: the retry charges the card the customer
+    # fixed meanwhile, and that answer is lost after Stripe charged. D+3 must not charge again.
+    sub = auto_renewing(fake_stripe)
+    card = Card.objects.filter(subscriptions=sub)
+    card.update(token="cus_Auto01:pm_card_chargeDeclinedInsufficientFunds")
+    with django_capture_on_commit_callbacks(execute=True):
+        daily.run_daily(D)
+    assert Email.objects.filter(kind="auto-renewal-failed").count() == 1
+    assert fake_stripe.charges() == []
+    card.update(token="cus_Auto01:pm_card_visa")
+    fake_stripe.fail("create_intent", error, after=True, times=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        daily.run_daily(D + timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        daily.run_daily(D + timedelta(days=3))  # a retry day again: settled, nothing charged
+    sub.refresh_from_db()
+    assert sub.renewal_date == date(2027, 5, 1)
+    assert len(fake_stripe.charges()) == 1
+    assert Order.objects.filter(status="paid").count() == 1
+    assert Email.objects.filter(kind="auto-renewal-receipt").count() == 1
+    assert Email.objects.filter(kind="auto-renewal-failed").count() == 1  # D's only
+
+
+@pytest.mark.parametrize("error", ["connection", "429"])
+def test_an_auto_renewal_refused_before_stripe_did_anything_is_never_charged_twice(
+    fake_stripe, error, django_capture_on_commit_callbacks
+):
+    # A connection refused or a 429 before Stripe did the work, then the reconciler past its lag
+    # window and the retry days: whatever each decides, money is taken at most once, and a term
+    # is renewed, an order paid and a receipt sent exactly when it was.
+    sub = auto_renewing(fake_stripe)
+    fake_stripe.fail("create_intent", error, times=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        daily.run_daily(D)
+    assert not Order.objects.filter(status="failed", payment__status="confirming").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_stuck_payments(created_before=timezone.now() + timedelta(hours=1), today=D)
+    for day in (D + timedelta(days=1), D + timedelta(days=3), D + timedelta(days=7)):
+        with django_capture_on_commit_callbacks(execute=True):
+            daily.run_daily(day)
+    charged = len(fake_stripe.charges())
+    assert charged <= 1
+    assert len({c["key"] for c in fake_stripe.calls("create_intent")}) >= 1
+    sub.refresh_from_db()
+    assert (sub.renewal_date == date(2027, 5, 1)) is (charged == 1)
+    assert Order.objects.filter(status="paid").count() == charged
+    assert Email.objects.filter(kind="auto-renewal-receipt").count() == charged
+    assert not Payment.objects.filter(status="succeeded", order__status="failed").exists()

@@ -7,7 +7,7 @@ import stripe
 from stripe.params import PaymentIntentCreateParams
 from stripe.params.checkout import SessionCreateParams
 
-from .fake import FIXTURES
+from .fake_objects import FIXTURES
 from .shapes import SHAPES_VERSION, ShapeError, check_object, check_params, decode_form
 
 RESPONSES = {
@@ -16,6 +16,7 @@ RESPONSES = {
     "customer": stripe.Customer,
     "payment_method_card": stripe.PaymentMethod,
     "cash_balance": stripe.CashBalance,
+    "customer_cash_balance_transaction": stripe.CustomerCashBalanceTransaction,
     "event": stripe.Event,
 }
 

@@ -39,7 +39,10 @@ def test_a_saved_card_asking_for_3d_secure_is_paid_on_the_customers_return(fake_
         f"https://renewals.example/billing/orders/{order.number}/?return=1"
     )
     fake_stripe.authenticate(order.payment.reference)
-    assert return_from_gateway(order.payment.pk, source="customer_return", today=TODAY).status == "succeeded"
+    assert (
+        return_from_gateway(order.payment.pk, source="customer_return", today=TODAY).status
+        == "succeeded"
+    )
     assert Order.objects.get(pk=order.pk).status == "paid"
 
 

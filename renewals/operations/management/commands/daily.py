@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from renewals.core import clock
 from renewals.lifecycle import daily
+from renewals.operations import served_at
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be at least 1")
+        served_at.apply()  # emails link to the running `renewals demo`
         try:
             run = daily.run_daily(today, chunk_size=options["chunk_size"])
         except TimeoutError as exc:

@@ -9,17 +9,22 @@ from django.db import transaction
 
 from renewals.accounts.models import User
 from renewals.core import clock
-from renewals.operations import demo_data
+from renewals.operations import demo_data, served_at
 from renewals.subscriptions.importing import import_bytes
 
 
 class Command(BaseCommand):
-    help = "Set up the demo database and serve the portal on http://127.0.0.1:8000."
+    help = (
+        "Set up the demo database and serve the portal on http://127.0.0.1:8000 "
+        "(or --addrport / make demo PORT=8001)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="load the data and stop")
         parser.add_argument("--reset", action="store_true", help="erase the database and reload")
-        parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve")
+        parser.add_argument(
+            "--addrport", default="127.0.0.1:8000", help="where to serve: PORT or HOST:PORT"
+        )
 
     def handle(self, *args, no_serve, reset, addrport, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -57,13 +62,25 @@ class Command(BaseCommand):
         if not (os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST")):
             settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
         if not os.environ.get("PORTAL_BASE_URL"):
-            # Links in the demo's emails must lead to the server actually started.
+            # Links in the demo's emails must lead to the server actually started, also those
+            # sent by commands run in another terminal (`renewals sandbox pay`).
             host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
             settings.PORTAL_BASE_URL = f"http://{host}"
+            served_at.record(settings.PORTAL_BASE_URL)
         try:
-            from renewals.lifecycle.scheduler import start_in_process
+            from renewals.lifecycle.in_process import start_in_process, tick
         except ImportError:
             self.stderr.write("Background jobs are not available in this build; serving only.")
         else:
+            # Today's daily run and its emails first (printed above), then the logins again so
+            # that they are the last thing on the console before the server starts.
+            tick()
+            self.stdout.write("")
+            self.print_logins()
             start_in_process()
+        url = settings.PORTAL_BASE_URL
+        self.stdout.write(f"Portal: {url}/   API docs: {url}/api/v1/docs")
+        if os.environ.get("RENEWALS_TODAY", "").strip():
+            day = clock.today().isoformat()
+            self.stdout.write(f"Business date frozen on {day} (RENEWALS_TODAY).")
         call_command("runserver", addrport, use_reloader=False)

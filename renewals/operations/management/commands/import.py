@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from renewals.core import clock
 from renewals.subscriptions.importing import import_bytes
-from renewals.subscriptions.importing.validate import MAX_BYTES
+from renewals.subscriptions.importing.validate import ImportFileError, check_size, max_bytes
 
 
 class Command(BaseCommand):
@@ -36,14 +36,21 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Imported {file}."))
 
     def read(self, file: str) -> bytes:
+        """Read at most the import limit (IMPORT_MAX_MB) plus one byte: never a huge file whole."""
+        limit = max_bytes()
         if file == "-":
             import sys
 
-            return sys.stdin.buffer.read(MAX_BYTES + 1)
+            return sys.stdin.buffer.read(limit + 1)
         path = Path(file)
         try:
+            if path.is_file():
+                try:
+                    check_size(path.stat().st_size)
+                except ImportFileError as exc:
+                    raise CommandError(f"$: {exc}; nothing was imported.") from None
             with path.open("rb") as handle:
-                return handle.read(MAX_BYTES + 1)
+                return handle.read(limit + 1)
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file") from None
         except IsADirectoryError:

@@ -4,14 +4,17 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from renewals.api.shapes import subscription_json
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
+from renewals.shapes import subscription_json
 from renewals.subscriptions.models import Subscription
 
 
 class Command(BaseCommand):
     help = "Print one subscription as the API shows it to its purchaser on a date (default today)."
+    # A read-only command: the system checks (which import every URLconf and view) would be
+    # most of its start-up (#15, bench.startup); `renewals check` runs them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("subscription_id")

@@ -1,0 +1,103 @@
+"""Read an import file as a whole: its size, its encoding, its JSON (interfaces.md §3).
+
+A file that cannot be read is one ImportFileError with one clear message; what it holds is
+checked afterwards, row by row (`shapes`, `validate`).
+"""
+
+import json
+from decimal import Decimal
+
+from django.conf import settings
+
+from .shapes import kind
+
+MAX_DEPTH = 20
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (encoding, JSON syntax, size, nesting)."""
+
+
+def max_bytes() -> int:
+    """Return the largest import file accepted, in bytes (settings.IMPORT_MAX_BYTES)."""
+    return settings.IMPORT_MAX_BYTES
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over the import limit, with a message saying what to do."""
+    limit = max_bytes()
+    if size > limit:
+        raise ImportFileError(
+            f"the file is larger than the import limit of {_mb(limit)} "
+            "(IMPORT_MAX_MB): split it into smaller files (importing is safe to repeat) "
+            "or raise IMPORT_MAX_MB on a machine with about ten times that memory"
+        )
+
+
+def _mb(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size} bytes"
+    return f"{size / (1024 * 1024):.4g} MB"
+
+
+def parse(raw: bytes) -> object:
+    """Decode and parse the file, or raise ImportFileError with one clear message."""
+    check_size(len(raw))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"the file is not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+    try:
+        data = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except ValueError as exc:
+        raise ImportFileError(f"the file is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ImportFileError(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+    if "\x00" in text or "\\u0000" in text:
+        # PostgreSQL text cannot hold NUL: refuse it here, in words, before anything is written.
+        raise ImportFileError("the file contains a NUL character (\\u0000), which no field accepts")
+    if _depth(data) > MAX_DEPTH:
+        raise ImportFileError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(data, dict):
+        raise ImportFileError(f"the file must hold one JSON object, not {kind(data)}")
+    return data
+
+
+def _no_duplicate_keys(pairs):
+    # JSON lets a key repeat and the last one wins silently: in an import that hides a mistake.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
+    return data
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value) -> int:
+    """Return how deeply `value` nests containers (scalars add no level)."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_DEPTH:
+                return depth
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    return deepest
