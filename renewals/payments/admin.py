@@ -198,6 +198,7 @@ class CustomerFundsAdmin(ReadOnlyAdmin):
         "gateway_customer_id",
         "customer",
         "amount",
+        "applied_amount",
         "currency",
         "status",
         "payment",
