@@ -248,3 +248,34 @@ def test_a_group_partly_claimed_by_another_run_charges_the_rest_once_under_their
     assert sorted(order.lines.values_list("subscription_id", flat=True)) == sorted([b.pk, c.pk])
     assert order.idempotency_key == charges.order_key([(b.pk, TODAY, 0), (c.pk, TODAY, 0)])
     assert SandboxPayment.objects.count() == 1
+
+
+def test_a_retry_and_a_first_charge_due_the_same_day_are_one_order():
+    # a's card is declined on its D; the purchaser saves a working card for it. The next day a's
+    # retry (D+1) and c's first charge (c's D) are due for the same purchaser, CSN, currency and
+    # card: one order, one charge, one receipt listing both (R12, "retries included").
+    buyer = UserFactory()
+    customer = CustomerFactory()
+    a = subscription(buyer, customer=customer, renewal_date=TODAY, auto_renew=True, declined=True)
+    daily.run_daily(TODAY)
+    assert Order.objects.get().status == "failed"
+    good = CardFactory(user=buyer)
+    Subscription.objects.filter(pk=a.pk).update(card=good)
+    c = subscription(
+        buyer, customer=customer, renewal_date=TODAY + days(1), auto_renew=True, card=good
+    )
+
+    run = daily.run_daily(TODAY + days(1))
+
+    joined = Order.objects.exclude(status="failed").get()
+    assert (joined.status, joined.lines.count()) == ("paid", 2)
+    assert SandboxPayment.objects.count() == 2  # the declined charge and this one
+    assert run.counts["charges"] == {"succeeded": 2}
+    (receipt,) = emails("auto-renewal-receipt")
+    assert a.pk in receipt.text and c.pk in receipt.text
+    assert Subscription.objects.get(pk=a.pk).renewal_date == date(
+        2027, 5, 1
+    )  # paying late never moves D
+    assert Subscription.objects.get(pk=c.pk).renewal_date == date(2027, 5, 2)
+    attempts = ChargeAttempt.objects.filter(business_date=TODAY + days(1))
+    assert set(attempts.values_list("order_id", flat=True)) == {joined.pk}
