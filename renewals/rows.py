@@ -7,7 +7,9 @@ same attributes as the model and decides stage and scheduled change with the mod
 """
 
 from types import SimpleNamespace
+from typing import NamedTuple
 
+from renewals.checkout.offers import open_order_exists
 from renewals.shapes import TermRow
 from renewals.subscriptions.models import Subscription, Term
 
@@ -79,20 +81,62 @@ class SubscriptionRow:
         return self.id
 
 
-def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
-    """Fetch a page of subscriptions with what their JSON needs; return them and their terms.
+class Page(NamedTuple):
+    """A page of subscriptions read as rows, with their terms and open-order facts."""
 
-    Queries: the page (with its related rows joined), the terms.
+    rows: list[SubscriptionRow]
+    terms: dict[str, list[TermRow]]
+    # `offers.open_order_facts` of the rows: (pending ids, failed automatic ids).
+    open_orders: tuple[set[str], set[str]]
+
+
+def load_page(qs) -> Page:
+    """Fetch a page of subscriptions (a sliced, ordered queryset) with what their JSON and
+    their offers need.
+
+    Queries: the page (related rows joined, open-order facts as columns), its terms. The page's
+    keys are a subquery: the page is sorted and cut on the subscriptions alone, then 500 rows
+    are joined (PostgreSQL would otherwise join every visible subscription before sorting),
+    and its terms are read by that subquery rather than by a list of 500 ids, which Django
+    compiles and psycopg quotes one parameter at a time (#15).
+    """
+    keys = qs.values("pk")
+    if qs.query.is_sliced:
+        qs = Subscription.objects.filter(pk__in=keys).order_by(*qs.query.order_by)
+    facts = {f"open_{name}": expression for name, expression in open_order_exists().items()}
+    values = qs.annotate(**facts).values_list(*COLUMNS, *JOINED, *facts)
+    seen: dict = {}
+    subs, pending, failed = [], set(), set()
+    for row in values:
+        sub = SubscriptionRow(row, seen)
+        subs.append(sub)
+        if row[-2]:
+            pending.add(sub.id)
+        if row[-1]:
+            failed.add(sub.id)
+    return Page(subs, read_terms(subs, keys), (pending, failed))
+
+
+def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
+    """Fetch subscriptions with what their JSON needs; return them and their terms.
+
+    Queries: the subscriptions (with their related rows joined), the terms.
     """
     seen: dict = {}
     subs = [SubscriptionRow(row, seen) for row in qs.values_list(*COLUMNS, *JOINED)]
-    terms: dict[str, list[TermRow]] = {s.pk: [] for s in subs}
+    return subs, read_terms(subs, [s.id for s in subs])
+
+
+def read_terms(subs, keys) -> dict[str, list[TermRow]]:
+    """Return the terms of `subs`, latest first, by subscription id; `keys` (their ids, or a
+    subquery of them) selects them in SQL."""
+    terms: dict[str, list[TermRow]] = {s.id: [] for s in subs}
     if subs:
         term_rows = (
-            Term.objects.filter(subscription_id__in=list(terms))
+            Term.objects.filter(subscription_id__in=keys)
             .order_by("subscription_id", "-start")
             .values_list("subscription_id", "start", "end", "order_number", "seats")
         )
         for sub_id, start, end, order_number, seats in term_rows:
             terms[sub_id].append(TermRow(start, end, order_number, seats))
-    return subs, terms
+    return terms

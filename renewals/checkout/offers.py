@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from renewals.catalog.models import TERM_CODES, Price
 from renewals.core.money import Money, money
@@ -95,6 +95,24 @@ def pending_subscription_ids(subscriptions) -> set[str]:
     return open_order_facts(subscriptions)[0]
 
 
+# The order lines that tell about a subscription's next term (the line's term_start is its D):
+# one held by an order waiting for payment (R5), or whose automatic charge failed (R6, R12).
+HOLDING_LINE = Q(holds_term=True, order__status__in=OPEN_STATUSES)
+FAILED_AUTOMATIC_LINE = Q(order__automatic=True, order__status="failed")
+
+
+def open_order_exists() -> dict[str, Exists]:
+    """Return `open_order_facts` as two boolean columns of a subscription query (`pending`,
+    `failed_automatic`), so that a page reads them with its rows instead of by id (#15)."""
+    lines = OrderLine.objects.filter(
+        subscription_id=OuterRef("pk"), term_start=OuterRef("renewal_date")
+    )
+    return {
+        "pending": Exists(lines.filter(HOLDING_LINE)),
+        "failed_automatic": Exists(lines.filter(FAILED_AUTOMATIC_LINE)),
+    }
+
+
 def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
     """Return, in one query, the ids whose next term is held by an order waiting for payment
     (R5) and those whose next term's automatic charge failed (R6, R12)."""
@@ -103,10 +121,7 @@ def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
         return set(), set()
     rows = (
         OrderLine.objects.filter(subscription_id__in=[s.pk for s in subs])
-        .filter(
-            Q(holds_term=True, order__status__in=OPEN_STATUSES)
-            | Q(order__automatic=True, order__status="failed")
-        )
+        .filter(HOLDING_LINE | FAILED_AUTOMATIC_LINE)
         .values_list("subscription_id", "term_start", "order__status")
     )
     next_starts = {s.pk: s.renewal_date for s in subs}
@@ -188,16 +203,18 @@ def offer_for(
 
 
 def renewal_offers(
-    subscriptions, *, user, today: date, automatic: bool = False, changes=None
+    subscriptions, *, user, today: date, automatic: bool = False, changes=None, open_orders=None
 ) -> dict[str, Offer]:
     """Return the renewal offer of each subscription for `user` on `today`, keyed by id.
 
     `changes` maps a subscription id to the (seats, term) chosen in the cart (R21; None keeps a
     value); without one, the subscription's scheduled change for its next term applies.
+    `open_orders` is `open_order_facts` of the subscriptions when already read (rows read with
+    `open_order_exists`); without it, they are read here.
     """
     subs = list(subscriptions)
     prices = active_prices(subs)
-    pending, failed = open_order_facts(subs)
+    pending, failed = open_orders if open_orders is not None else open_order_facts(subs)
     changes = changes or {}
     offers = {}
     for s in subs:

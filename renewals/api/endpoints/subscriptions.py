@@ -9,7 +9,7 @@ from pydantic import Field
 
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
-from renewals.rows import load_rows
+from renewals.rows import load_page
 from renewals.shapes import subscription_json
 from renewals.subscriptions.actions import cancel_scheduled_change, schedule_change
 from renewals.subscriptions.auto_renew import change_auto_renew
@@ -47,9 +47,9 @@ class SubscriptionQuery(Schema):
 
 def subscriptions_json(qs, *, user, today) -> list[dict]:
     """Return subscriptions as API JSON with their offers, in a fixed number of queries."""
-    subs, terms = load_rows(qs)
-    offers = renewal_offers(subs, user=user, today=today)
-    return [subscription_json(s, offers[s.pk], terms[s.pk]) for s in subs]
+    page = load_page(qs)
+    offers = renewal_offers(page.rows, user=user, today=today, open_orders=page.open_orders)
+    return [subscription_json(s, offers[s.id], page.terms[s.id]) for s in page.rows]
 
 
 def visible_subscription(user, subscription_id: str):
