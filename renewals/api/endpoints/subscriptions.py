@@ -3,7 +3,9 @@
 from datetime import date
 from typing import Literal
 
-from django.http import JsonResponse
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -81,7 +83,7 @@ def list_subscriptions(request, params: Query[SubscriptionQuery]):
     )
     # 500 rows through pydantic would double the response time; the JSON is built by the same
     # shapes as the detail, and the schemathesis test checks it against the documented schema.
-    return JsonResponse(
+    return json_response(
         {
             "count": count,
             "next": next_url,
@@ -89,6 +91,16 @@ def list_subscriptions(request, params: Query[SubscriptionQuery]):
             "results": subscriptions_json(page, user=request.user, today=today),
         }
     )
+
+
+def json_response(data) -> HttpResponse:
+    """Answer `data` as JSON, encoded by orjson: a 500-row page (450 kB) takes the standard
+    encoder ~5 ms, orjson ~0.5 ms (#15). What orjson would write otherwise (datetimes,
+    decimals, …) goes through Django's encoder, as with JsonResponse."""
+    body = orjson.dumps(
+        data, default=DjangoJSONEncoder().default, option=orjson.OPT_PASSTHROUGH_DATETIME
+    )
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.post(
