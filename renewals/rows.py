@@ -78,7 +78,9 @@ class SubscriptionRow(namedtuple("SubscriptionValues", (*COLUMNS, *(n for n, _f 
             if key is not None:
                 record = seen.get((name, key))
                 if record is None:
-                    record = SimpleNamespace(pk=key, **dict(zip(fields, values[start:end])))
+                    record = SimpleNamespace(
+                        pk=key, **dict(zip(fields, values[start:end], strict=True))
+                    )
                     seen[(name, key)] = record
             records.append(record)
         return tuple.__new__(cls, (*values[: len(COLUMNS)], *records))
