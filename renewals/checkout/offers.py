@@ -7,9 +7,10 @@ one statement each).
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from renewals.catalog.models import TERM_CODES, Price
 from renewals.core.money import Money, money
@@ -95,6 +96,24 @@ def pending_subscription_ids(subscriptions) -> set[str]:
     return open_order_facts(subscriptions)[0]
 
 
+# The order lines that tell about a subscription's next term (the line's term_start is its D):
+# one held by an order waiting for payment (R5), or whose automatic charge failed (R6, R12).
+HOLDING_LINE = Q(holds_term=True, order__status__in=OPEN_STATUSES)
+FAILED_AUTOMATIC_LINE = Q(order__automatic=True, order__status="failed")
+
+
+def open_order_exists() -> dict[str, Exists]:
+    """Return `open_order_facts` as two boolean columns of a subscription query (`pending`,
+    `failed_automatic`), so that a page reads them with its rows instead of by id (#15)."""
+    lines = OrderLine.objects.filter(
+        subscription_id=OuterRef("pk"), term_start=OuterRef("renewal_date")
+    )
+    return {
+        "pending": Exists(lines.filter(HOLDING_LINE)),
+        "failed_automatic": Exists(lines.filter(FAILED_AUTOMATIC_LINE)),
+    }
+
+
 def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
     """Return, in one query, the ids whose next term is held by an order waiting for payment
     (R5) and those whose next term's automatic charge failed (R6, R12)."""
@@ -103,10 +122,7 @@ def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
         return set(), set()
     rows = (
         OrderLine.objects.filter(subscription_id__in=[s.pk for s in subs])
-        .filter(
-            Q(holds_term=True, order__status__in=OPEN_STATUSES)
-            | Q(order__automatic=True, order__status="failed")
-        )
+        .filter(HOLDING_LINE | FAILED_AUTOMATIC_LINE)
         .values_list("subscription_id", "term_start", "order__status")
     )
     next_starts = {s.pk: s.renewal_date for s in subs}
@@ -116,6 +132,120 @@ def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
             continue
         (failed if status == "failed" else pending).add(sub_id)
     return pending, failed
+
+
+class OfferFacts(NamedTuple):
+    """Every value an offer is decided from (`decide_offer`): two subscriptions with the same
+    facts on the same day have the same offer, whatever else differs."""
+
+    is_purchaser: bool
+    purchase_method: str
+    trial: bool
+    stage: str
+    renewal_date: date
+    lapse_date: date
+    current_term: str
+    anchor_day: int
+    currency: str
+    pending: bool
+    automatic: bool
+    seats: int
+    term: str
+    # (list price, renewal price) of the next term's catalogue price; None: not sold.
+    amounts: tuple | None
+    sold: tuple[str, ...]
+    # auto_renew, read only when the next term is priced and its automatic charge failed
+    # (None otherwise): callers may defer auto_renew (.only()).
+    retry_auto_renew: bool | None
+
+
+def offer_facts(
+    sub: Subscription,
+    *,
+    user,
+    today: date,
+    price: Price | None,
+    pending: bool,
+    automatic: bool = False,
+    seats: int | None = None,
+    term: str | None = None,
+    sold: tuple[str, ...] = (),
+    failed_automatic: bool = False,
+) -> OfferFacts:
+    """Read from a subscription (a model or a row) what its offer is decided from."""
+    return OfferFacts(
+        is_purchaser=automatic or (user is not None and sub.purchaser_id == user.pk),
+        purchase_method=sub.purchase_method,
+        trial=sub.trial,
+        stage=sub.stage_on(today),
+        renewal_date=sub.renewal_date,
+        lapse_date=sub.lapse_date,
+        current_term=sub.term,
+        anchor_day=sub.anchor_day,
+        currency=sub.currency,
+        pending=pending,
+        automatic=automatic,
+        seats=sub.seats if seats is None else seats,
+        term=sub.term if term is None else term,
+        amounts=None if price is None else (price.list_price, price.renewal_price),
+        sold=sold,
+        retry_auto_renew=sub.auto_renew if failed_automatic and price is not None else None,
+    )
+
+
+def decide_offer(facts: OfferFacts, today: date) -> dict:
+    """Decide an offer from its facts (no query): the fields of `Offer` but its subscription.
+
+    `seats` and `term` are those of the next term (R21), `amounts` the catalogue price of that
+    term.
+    """
+    f = facts
+    eligibility = rules.renewal_eligibility(
+        is_purchaser=f.is_purchaser,
+        purchase_method=f.purchase_method,
+        trial=f.trial,
+        stage=f.stage,
+        renewal_date=f.renewal_date,
+        lapse_date=f.lapse_date,
+        term=f.current_term,
+        payment_pending=f.pending,
+        sellable=f.amounts is not None,
+        today=today,
+    )
+    # R1, R21: the next term starts on D and lasts the new term, on the same anchor day.
+    next_term = periods.next_term(f.renewal_date, f.term, f.anchor_day)
+    kind = unit = amount = None
+    if f.amounts is not None:
+        failed_automatic = f.retry_auto_renew is not None
+        retrying = failed_automatic and rules.retries_pending(
+            renewal_date=f.renewal_date,
+            auto_renew=f.retry_auto_renew,
+            failed_automatic=failed_automatic,
+            today=today,
+            retry_days=settings.AUTO_RENEW_RETRY_DAYS,
+        )
+        kind = rules.price_kind(
+            term=f.term,
+            renewal_date=f.renewal_date,
+            automatic=f.automatic,
+            today=today,
+            retrying=retrying,
+        )
+        list_price, renewal_price = f.amounts
+        unit = money(renewal_price if kind == "renewal" else list_price, f.currency)
+        amount = line_amount(unit, f.seats)
+    return {
+        "stage": f.stage,
+        "access": rules.has_access(f.stage),
+        "eligibility": eligibility,
+        "price_kind": kind,
+        "unit_price": unit,
+        "price": amount,
+        "next_term": next_term,
+        "seats": f.seats,
+        "term": f.term,
+        "sold_terms": f.sold,
+    }
 
 
 def offer_for(
@@ -136,73 +266,46 @@ def offer_for(
     `seats` and `term` are those of the next term (R21; default: the subscription's), `price`
     the catalogue price of that term.
     """
-    seats = sub.seats if seats is None else seats
-    term_code = sub.term if term is None else term
-    stage = sub.stage_on(today)
-    eligibility = rules.renewal_eligibility(
-        is_purchaser=automatic or (user is not None and sub.purchaser_id == user.pk),
-        purchase_method=sub.purchase_method,
-        trial=sub.trial,
-        stage=stage,
-        renewal_date=sub.renewal_date,
-        lapse_date=sub.lapse_date,
-        term=sub.term,
-        payment_pending=pending,
-        sellable=price is not None,
+    facts = offer_facts(
+        sub,
+        user=user,
         today=today,
-    )
-    # R1, R21: the next term starts on D and lasts the new term, on the same anchor day.
-    term = periods.next_term(sub.renewal_date, term_code, sub.anchor_day)
-    kind = unit = amount = None
-    if price is not None:
-        # Only when a failed automatic charge exists: callers may defer auto_renew (.only()).
-        retrying = failed_automatic and rules.retries_pending(
-            renewal_date=sub.renewal_date,
-            auto_renew=sub.auto_renew,
-            failed_automatic=failed_automatic,
-            today=today,
-            retry_days=settings.AUTO_RENEW_RETRY_DAYS,
-        )
-        kind = rules.price_kind(
-            term=term_code,
-            renewal_date=sub.renewal_date,
-            automatic=automatic,
-            today=today,
-            retrying=retrying,
-        )
-        unit = money(price.renewal_price if kind == "renewal" else price.list_price, sub.currency)
-        amount = line_amount(unit, seats)
-    return Offer(
-        subscription=sub,
-        stage=stage,
-        access=rules.has_access(stage),
-        eligibility=eligibility,
-        price_kind=kind,
-        unit_price=unit,
-        price=amount,
-        next_term=term,
+        price=price,
+        pending=pending,
+        automatic=automatic,
         seats=seats,
-        term=term_code,
-        sold_terms=sold,
+        term=term,
+        sold=sold,
+        failed_automatic=failed_automatic,
     )
+    return Offer(subscription=sub, **decide_offer(facts, today))
 
 
 def renewal_offers(
-    subscriptions, *, user, today: date, automatic: bool = False, changes=None
+    subscriptions, *, user, today: date, automatic: bool = False, changes=None, open_orders=None
 ) -> dict[str, Offer]:
     """Return the renewal offer of each subscription for `user` on `today`, keyed by id.
 
     `changes` maps a subscription id to the (seats, term) chosen in the cart (R21; None keeps a
     value); without one, the subscription's scheduled change for its next term applies.
+    `open_orders` is `open_order_facts` of the subscriptions when already read (rows read with
+    `open_order_exists`); without it, they are read here.
     """
     subs = list(subscriptions)
     prices = active_prices(subs)
-    pending, failed = open_order_facts(subs)
+    pending, failed = open_orders if open_orders is not None else open_order_facts(subs)
     changes = changes or {}
     offers = {}
+    # Subscriptions of one page often share their facts (offering, dates, seats): each set of
+    # facts is decided once (#15), and each (offering, currency)'s sold terms looked up once.
+    decided: dict[OfferFacts, dict] = {}
+    sold: dict[tuple[int, str], tuple[str, ...]] = {}
     for s in subs:
         seats, term = renewal_change(s, changes.get(s.pk))
-        offers[s.pk] = offer_for(
+        sold_key = (s.offering_id, s.currency)
+        if sold_key not in sold:
+            sold[sold_key] = sold_terms(prices, *sold_key)
+        facts = offer_facts(
             s,
             user=user,
             today=today,
@@ -211,7 +314,11 @@ def renewal_offers(
             automatic=automatic,
             seats=seats,
             term=term,
-            sold=sold_terms(prices, s.offering_id, s.currency),
+            sold=sold[sold_key],
             failed_automatic=s.pk in failed,
         )
+        fields = decided.get(facts)
+        if fields is None:
+            fields = decided[facts] = decide_offer(facts, today)
+        offers[s.pk] = Offer(subscription=s, **fields)
     return offers

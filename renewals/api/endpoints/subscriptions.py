@@ -3,13 +3,15 @@
 from datetime import date
 from typing import Literal
 
-from django.http import JsonResponse
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
-from renewals.rows import load_rows
+from renewals.rows import load_page
 from renewals.shapes import subscription_json
 from renewals.subscriptions.actions import (
     SettingsRefused,
@@ -51,9 +53,9 @@ class SubscriptionQuery(Schema):
 
 def subscriptions_json(qs, *, user, today) -> list[dict]:
     """Return subscriptions as API JSON with their offers, in a fixed number of queries."""
-    subs, terms = load_rows(qs)
-    offers = renewal_offers(subs, user=user, today=today)
-    return [subscription_json(s, offers[s.pk], terms[s.pk]) for s in subs]
+    page = load_page(qs)
+    offers = renewal_offers(page.rows, user=user, today=today, open_orders=page.open_orders)
+    return [subscription_json(s, offers[s.id], page.terms[s.id]) for s in page.rows]
 
 
 def visible_subscription(user, subscription_id: str):
@@ -85,7 +87,7 @@ def list_subscriptions(request, params: Query[SubscriptionQuery]):
     )
     # 500 rows through pydantic would double the response time; the JSON is built by the same
     # shapes as the detail, and the schemathesis test checks it against the documented schema.
-    return JsonResponse(
+    return json_response(
         {
             "count": count,
             "next": next_url,
@@ -93,6 +95,16 @@ def list_subscriptions(request, params: Query[SubscriptionQuery]):
             "results": subscriptions_json(page, user=request.user, today=today),
         }
     )
+
+
+def json_response(data) -> HttpResponse:
+    """Answer `data` as JSON, encoded by orjson: a 500-row page (450 kB) takes the standard
+    encoder ~5 ms, orjson ~0.5 ms (#15). What orjson would write otherwise (datetimes,
+    decimals, …) goes through Django's encoder, as with JsonResponse."""
+    body = orjson.dumps(
+        data, default=DjangoJSONEncoder().default, option=orjson.OPT_PASSTHROUGH_DATETIME
+    )
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.post(
