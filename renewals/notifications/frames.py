@@ -1,37 +1,46 @@
-"""Digest emails rendered from frames: each part's template rendered once per kind and language (#15).
+"""Digest emails rendered from frames: each template rendered once per kind and language (#15).
 
 A digest (the daily run's notices, R13) is its kind's templates rendered with a purchaser's name
-and a list of subscription lines; everything else in it is the same for every purchaser of one
-language on one day. So each part (subject, text, HTML) is rendered once per kind, language, day
-and number of lines with marks in place of the name and of the list — the list templates
-(`emails/lifecycle/list.*`) print a mark, with the flags the kind gave them, when the context
-holds `list_mark` — and cut into a frame: literal text, the name (escaped or not, as the template
-put it), and the list (rendered per email with the same context the include would have seen).
+and a list of subscription lines; the rest is the same for every purchaser of one language on
+one day. So each template is rendered once with marks — private-use characters no translation,
+name or escaping produces — in place of what varies, and cut into a frame of literal text and
+holes; each email then only fills the holes. Three levels:
 
-A part whose marks do not come out exactly (a template using the name through a filter, the
-lines outside the list, …) has no frame and is rendered in full every time. Either way the
-output is the template's, byte for byte (tests/notifications/test_frames.py compares them).
+- a part (subject, text, HTML) of a kind, per language, day and number of lines: holes for the
+  name and for the list (`emails/lifecycle/list.*` print a mark with the kind's flags when the
+  context holds `list_mark`);
+- the list (`list-body.*`), per flags and number of lines: a hole per row (`row_mark`);
+- a row (`row.*`), per line content but its subscription id: holes for the id as the template
+  printed it (escaped, raw or in a URL).
+
+A frame is kept only if its marks come out whole and filling it with the email it was made for
+gives exactly the template's own rendering; otherwise that template is rendered in full, every
+time. Either way the output is the template's, byte for byte (tests/notifications/test_frames.py).
 """
 
 import re
 from datetime import date
-from functools import lru_cache
 
 from django.template import Context
+from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.utils.html import conditional_escape
 
-# Private-use characters: no translation, name or escaping produces them. The "&" shows whether
-# the template escaped the value (HTML) or not (text); the letter, that no filter changed it.
-NAME_MARK = "\ue000&n\ue000"
-LIST_MARK = "\ue001&\ue001"
-MARKS = re.compile("[\ue000-\ue001]")
+NAME_MARK = "\ue000&n\ue000"  # the "&" shows whether it was escaped, the letter that no filter
+LIST_MARK = "\ue001&\ue001"  # changed it
+ROW_MARK = "\ue002&r\ue002"
+ID_MARK = "\ue003&i\ue003"
 PIECES = re.compile(
     "\ue000(?P<name>&|&amp;)n\ue000"
     "|\ue001(?P<list>&|&amp;)\ue001(?P<ext>txt|html)(?P<renew>r?)(?P<amount>a?)\ue001(?P=list)\ue001"
+    "|\ue002(?P<row>&|&amp;)r\ue002"
+    "|\ue003(?P<id>&|&amp;)i\ue003|(?P<url>" + re.escape(urlencode(ID_MARK)) + ")"
 )
-LIST_TEMPLATES = {"txt": "emails/lifecycle/list-body.txt", "html": "emails/lifecycle/list-body.html"}
+LEFTOVER = re.compile("[\ue000-\ue003]|%EE%80%8")
 DIGEST_KEYS = frozenset({"name", "subscriptions", "today"})
+LIMIT = 4096  # frames kept (a day's digests need a few hundred)
+
+_frames: dict = {}
 
 
 def is_digest(context: dict) -> bool:
@@ -45,36 +54,64 @@ def is_digest(context: dict) -> bool:
 
 
 def render(template_name: str, values: dict) -> str:
-    """Render a digest part; `values` is the whole template context (language, portal_url too).
+    """Render a part of a digest; `values` is its whole context (with language and portal_url).
 
     Call it with the language of `values["language"]` active.
     """
-    frame = _frame(
-        template_name,
+    lines = len(values["subscriptions"])
+    key = ("part", template_name, lines, *_same_for_the_day(values))
+    marks = {"name": NAME_MARK, "subscriptions": _Lines([None] * lines), "list_mark": LIST_MARK}
+    return _render(key, template_name, values, marks, escaped=True)
+
+
+def _same_for_the_day(values: dict) -> tuple:
+    """What a frame depends on besides its marks and its own key."""
+    return (
         values["language"],
         values["portal_url"],
-        len(values["subscriptions"]),
         values.get("today"),
         bool(values.get("name")),  # `{% if name %}` (greeting.txt) tells the two apart
     )
+
+
+def _render_list(ext: str, escaped: bool, flags: dict, values: dict) -> str:
+    lines = values["subscriptions"]
+    key = ("list", ext, escaped, tuple(flags), len(lines), *_same_for_the_day(values))
+    values = {**values, **flags, "_ext": ext}
+    marks = {"name": NAME_MARK, "subscriptions": [None] * len(lines), "row_mark": ROW_MARK}
+    return _render(key, f"emails/lifecycle/list-body.{ext}", values, marks, escaped=escaped)
+
+
+def _render_row(ext: str, escaped: bool, values: dict) -> str:
+    line = values["s"]
+    name = f"emails/lifecycle/row.{ext}"
+    if not isinstance(line, dict) or not isinstance(line.get("id"), str):
+        return _template(name).render(Context(values, autoescape=escaped))
+    content = tuple((k, type(v), repr(v)) for k, v in sorted(line.items()) if k != "id")
+    flags = (values.get("renew_link"), values.get("show_amount"))
+    key = ("row", ext, escaped, flags, content, *_same_for_the_day(values))
+    marks = {
+        "name": NAME_MARK,
+        "subscriptions": _Lines([None] * len(values["subscriptions"])),
+        "s": {**line, "id": ID_MARK},
+    }
+    return _render(key, name, values, marks, escaped=escaped)
+
+
+def _render(key, template_name: str, values: dict, marks: dict, *, escaped: bool) -> str:
+    """Fill the frame of `key`, made the first time from `marks` over `values`."""
+    if key not in _frames:
+        if len(_frames) >= LIMIT:
+            _frames.clear()
+        _frames[key] = _made(template_name, values, marks, escaped=escaped)
+    frame = _frames[key]
     if frame is None:
-        return _template(template_name).render(Context(values))
-    return "".join(_fill(piece, values) for piece in frame)
-
-
-def _fill(piece, values: dict) -> str:
-    if isinstance(piece, str):
-        return piece
-    kind, escaped, *rest = piece
-    if kind == "name":
-        name = values.get("name", "")
-        return conditional_escape(name) if escaped else str(name)
-    ext, flags = rest
-    return _template(LIST_TEMPLATES[ext]).render(Context({**values, **flags}, autoescape=escaped))
+        return _template(template_name).render(Context(values, autoescape=escaped))
+    return "".join(_fill(piece, values, escaped) for piece in frame)
 
 
 class _Lines(list):
-    """The lines of a frame: their number can be read, anything else makes the part frameless."""
+    """The lines of a part's frame: their number can be read, anything else makes it frameless."""
 
     touched = False
 
@@ -87,42 +124,59 @@ class _Lines(list):
         return super().__getitem__(index)
 
 
-@lru_cache(maxsize=1024)
-def _frame(
-    template_name: str, language: str, portal_url: str, lines: int, today, named: bool
-) -> tuple | None:
-    """Render a part with marks and cut it into pieces; None when the marks did not come out."""
-    marked = _Lines([None] * lines)
-    values = {
-        "name": NAME_MARK if named else "",
-        "subscriptions": marked,
-        "today": today,
-        "language": language,
-        "portal_url": portal_url,
-        "list_mark": LIST_MARK,
-    }
+def _made(template_name: str, values: dict, marks: dict, *, escaped: bool) -> tuple | None:
+    """Render with marks and cut into pieces; None unless it gives the template's own output."""
+    template = _template(template_name)
     try:
-        text = _template(template_name).render(Context(values))
-    except Exception:  # a filter given a mark: no frame, the part is rendered in full
+        text = template.render(Context({**values, **marks}, autoescape=escaped))
+    except Exception:  # a filter given a mark: no frame, the template is rendered in full
         return None
-    if marked.touched:  # the lines used outside the list templates
+    lines = marks.get("subscriptions")
+    if isinstance(lines, _Lines) and lines.touched:  # the lines used outside the list
         return None
-    pieces: list = []
-    end = 0
+    frame = tuple(_cut(text))
+    if any(isinstance(p, str) and LEFTOVER.search(p) for p in frame):
+        return None
+    full = template.render(Context(values, autoescape=escaped))
+    return frame if "".join(_fill(p, values, escaped) for p in frame) == full else None
+
+
+def _cut(text: str):
+    end, rows = 0, 0
     for match in PIECES.finditer(text):
-        pieces.append(text[end : match.start()])
+        if match.start() > end:
+            yield text[end : match.start()]
+        end = match.end()
         if match["name"]:
-            pieces.append(("name", match["name"] != "&"))
-        else:
+            yield ("name", match["name"] != "&")
+        elif match["list"]:
             flags = {"renew_link": True} if match["renew"] else {}
             if match["amount"]:
                 flags["show_amount"] = True
-            pieces.append(("list", match["list"] != "&", match["ext"], flags))
-        end = match.end()
-    pieces.append(text[end:])
-    if any(MARKS.search(piece) for piece in pieces if isinstance(piece, str)):
-        return None
-    return tuple(piece for piece in pieces if piece != "")
+            yield ("list", match["list"] != "&", match["ext"], flags)
+        elif match["row"]:
+            yield ("row", match["row"] != "&", rows)
+            rows += 1
+        else:
+            yield ("id", "url" if match["url"] else "html" if match["id"] != "&" else "text")
+    if end < len(text):
+        yield text[end:]
+
+
+def _fill(piece, values: dict, escaped: bool) -> str:
+    if isinstance(piece, str):
+        return piece
+    kind = piece[0]
+    if kind == "name":
+        name = values.get("name", "")
+        return conditional_escape(name) if piece[1] else str(name)
+    if kind == "list":
+        return _render_list(piece[2], piece[1], piece[3], values)
+    if kind == "row":
+        line = values["subscriptions"][piece[2]]
+        return _render_row(values["_ext"], piece[1], {**values, "s": line})
+    line_id = values["s"]["id"]
+    return {"url": urlencode, "html": conditional_escape, "text": str}[piece[1]](line_id)
 
 
 def _template(name: str):
