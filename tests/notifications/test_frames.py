@@ -28,7 +28,7 @@ DIGEST_KINDS = [
     "subscription-cancelled",
 ]
 PARTS = (".subject.txt", ".txt", ".html")
-NAMES = ["Marie", "", "O'Brien & <Sons> \"Ltd\"", "山田"]
+NAMES = ["Marie", "", 'O\'Brien & <Sons> "Ltd"', "山田"]
 
 
 def line(i: int) -> dict:
