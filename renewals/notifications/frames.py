@@ -10,8 +10,8 @@ holes; each email then only fills the holes. Three levels:
   name and for the list (`emails/lifecycle/list.*` print a mark with the kind's flags when the
   context holds `list_mark`);
 - the list (`list-body.*`), per flags and number of lines: a hole per row (`row_mark`);
-- a row (`row.*`), per line content but its subscription id: holes for the id as the template
-  printed it (escaped, raw or in a URL).
+- a row (`row.*`), per line content but its texts (id, product, card): holes for each text as
+  the template printed it (escaped, raw or in a URL); dates, amounts and numbers are the key.
 
 A frame is kept only if its marks come out whole and filling it with the email it was made for
 gives exactly the template's own rendering; otherwise that template is rendered in full, every
@@ -29,12 +29,12 @@ from django.utils.html import conditional_escape
 NAME_MARK = "\ue000&n\ue000"  # the "&" shows whether it was escaped, the letter that no filter
 LIST_MARK = "\ue001&\ue001"  # changed it
 ROW_MARK = "\ue002&r\ue002"
-ID_MARK = "\ue003&i\ue003"
+FIELD_MARKS = [f"\ue003&{letter}\ue003" for letter in "abcdefghijklmnopqrstuvwxyz"]
 PIECES = re.compile(
     "\ue000(?P<name>&|&amp;)n\ue000"
     "|\ue001(?P<list>&|&amp;)\ue001(?P<ext>txt|html)(?P<renew>r?)(?P<amount>a?)\ue001(?P=list)\ue001"
     "|\ue002(?P<row>&|&amp;)r\ue002"
-    "|\ue003(?P<id>&|&amp;)i\ue003|(?P<url>" + re.escape(urlencode(ID_MARK)) + ")"
+    "|\ue003(?P<field>&|&amp;)(?P<letter>[a-z])\ue003|%EE%80%83%26(?P<url>[a-z])%EE%80%83"
 )
 LEFTOVER = re.compile("[\ue000-\ue003]|%EE%80%8")
 DIGEST_KEYS = frozenset({"name", "subscriptions", "today"})
@@ -85,15 +85,18 @@ def _render_list(ext: str, escaped: bool, flags: dict, values: dict) -> str:
 def _render_row(ext: str, escaped: bool, values: dict) -> str:
     line = values["s"]
     name = f"emails/lifecycle/row.{ext}"
-    if not isinstance(line, dict) or not isinstance(line.get("id"), str):
+    if not isinstance(line, dict) or len(line) > len(FIELD_MARKS):
         return _template(name).render(Context(values, autoescape=escaped))
-    content = tuple((k, type(v), repr(v)) for k, v in sorted(line.items()) if k != "id")
+    texts = sorted(k for k, v in line.items() if isinstance(v, str))
+    content = tuple(
+        (k, str, bool(v)) if k in texts else (k, type(v), repr(v)) for k, v in sorted(line.items())
+    )
     flags = (values.get("renew_link"), values.get("show_amount"))
     key = ("row", ext, escaped, flags, content, *_same_for_the_day(values))
     marks = {
         "name": NAME_MARK,
         "subscriptions": _Lines([None] * len(values["subscriptions"])),
-        "s": {**line, "id": ID_MARK},
+        "s": {**line, **{k: FIELD_MARKS[i] if line[k] else "" for i, k in enumerate(texts)}},
     }
     return _render(key, name, values, marks, escaped=escaped)
 
@@ -157,8 +160,14 @@ def _cut(text: str):
         elif match["row"]:
             yield ("row", match["row"] != "&", rows)
             rows += 1
+        elif match["url"]:
+            yield ("field", "url", ord(match["url"]) - ord("a"))
         else:
-            yield ("id", "url" if match["url"] else "html" if match["id"] != "&" else "text")
+            yield (
+                "field",
+                "html" if match["field"] != "&" else "text",
+                ord(match["letter"]) - ord("a"),
+            )
     if end < len(text):
         yield text[end:]
 
@@ -175,8 +184,9 @@ def _fill(piece, values: dict, escaped: bool) -> str:
     if kind == "row":
         line = values["subscriptions"][piece[2]]
         return _render_row(values["_ext"], piece[1], {**values, "s": line})
-    line_id = values["s"]["id"]
-    return {"url": urlencode, "html": conditional_escape, "text": str}[piece[1]](line_id)
+    line = values["s"]
+    text = line[sorted(k for k, v in line.items() if isinstance(v, str))[piece[2]]]
+    return {"url": urlencode, "html": conditional_escape, "text": str}[piece[1]](text)
 
 
 def _template(name: str):

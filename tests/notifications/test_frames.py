@@ -95,8 +95,12 @@ def test_a_part_using_the_lines_outside_the_list_is_rendered_in_full():
     assert [frame for key, frame in frames._frames.items() if key[1] == name] == [None]
 
 
-def test_rows_of_the_same_content_share_a_frame_but_not_their_id():
-    same = [{**line(1), "id": f"S-{n}<&>"} for n in range(3)]
+def test_rows_differing_only_in_their_texts_share_a_frame():
+    """Id, product and card are holes of the row's frame; dates, amounts and seats its key."""
+    same = [
+        {**line(1), "id": f"S-{n}<&>", "product": f"P{n} & co", "card_last4": f"{n}<2>"}
+        for n in range(3)
+    ]
     context = {"name": "M", "subscriptions": same, "today": None}
     values = {**context, "language": "en", "portal_url": settings.PORTAL_BASE_URL}
     frames._frames.clear()
