@@ -61,7 +61,7 @@ def render(template_name: str, values: dict) -> str:
     lines = len(values["subscriptions"])
     key = ("part", template_name, lines, *_same_for_the_day(values))
     marks = {"name": NAME_MARK, "subscriptions": _Lines([None] * lines), "list_mark": LIST_MARK}
-    return _render(key, template_name, values, marks, escaped=True)
+    return _render(key, template_name, values, lambda: marks, escaped=True)
 
 
 def _same_for_the_day(values: dict) -> tuple:
@@ -79,7 +79,7 @@ def _render_list(ext: str, escaped: bool, flags: dict, values: dict) -> str:
     key = ("list", ext, escaped, tuple(flags), len(lines), *_same_for_the_day(values))
     values = {**values, **flags, "_ext": ext}
     marks = {"name": NAME_MARK, "subscriptions": [None] * len(lines), "row_mark": ROW_MARK}
-    return _render(key, f"emails/lifecycle/list-body.{ext}", values, marks, escaped=escaped)
+    return _render(key, f"emails/lifecycle/list-body.{ext}", values, lambda: marks, escaped=escaped)
 
 
 def _render_row(ext: str, escaped: bool, values: dict) -> str:
@@ -93,20 +93,24 @@ def _render_row(ext: str, escaped: bool, values: dict) -> str:
     )
     flags = (values.get("renew_link"), values.get("show_amount"))
     key = ("row", ext, escaped, flags, content, *_same_for_the_day(values))
-    marks = {
-        "name": NAME_MARK,
-        "subscriptions": _Lines([None] * len(values["subscriptions"])),
-        "s": {**line, **{k: FIELD_MARKS[i] if line[k] else "" for i, k in enumerate(texts)}},
-    }
+    values = {**values, "_texts": [line[k] for k in texts]}
+
+    def marks():
+        return {
+            "name": NAME_MARK,
+            "subscriptions": _Lines([None] * len(values["subscriptions"])),
+            "s": {**line, **{k: FIELD_MARKS[i] if line[k] else "" for i, k in enumerate(texts)}},
+        }
+
     return _render(key, name, values, marks, escaped=escaped)
 
 
-def _render(key, template_name: str, values: dict, marks: dict, *, escaped: bool) -> str:
-    """Fill the frame of `key`, made the first time from `marks` over `values`."""
+def _render(key, template_name: str, values: dict, marks, *, escaped: bool) -> str:
+    """Fill the frame of `key`, made the first time from `marks()` over `values`."""
     if key not in _frames:
         if len(_frames) >= LIMIT:
             _frames.clear()
-        _frames[key] = _made(template_name, values, marks, escaped=escaped)
+        _frames[key] = _made(template_name, values, marks(), escaped=escaped)
     frame = _frames[key]
     if frame is None:
         return _template(template_name).render(Context(values, autoescape=escaped))
@@ -184,8 +188,7 @@ def _fill(piece, values: dict, escaped: bool) -> str:
     if kind == "row":
         line = values["subscriptions"][piece[2]]
         return _render_row(values["_ext"], piece[1], {**values, "s": line})
-    line = values["s"]
-    text = line[sorted(k for k, v in line.items() if isinstance(v, str))[piece[2]]]
+    text = values["_texts"][piece[2]]  # the line's texts in the order of their marks
     return {"url": urlencode, "html": conditional_escape, "text": str}[piece[1]](text)
 
 
