@@ -40,7 +40,8 @@ LEFTOVER = re.compile("[\ue000-\ue003]|%EE%80%8")
 DIGEST_KEYS = frozenset({"name", "subscriptions", "today"})
 LIMIT = 4096  # frames kept (a day's digests need a few hundred)
 
-_frames: dict = {}
+_frames: dict = {}  # for the process's life, as the cached template loader's templates
+_NONE_YET = object()
 
 
 def is_digest(context: dict) -> bool:
@@ -107,11 +108,11 @@ def _render_row(ext: str, escaped: bool, values: dict) -> str:
 
 def _render(key, template_name: str, values: dict, marks, *, escaped: bool) -> str:
     """Fill the frame of `key`, made the first time from `marks()` over `values`."""
-    if key not in _frames:
+    frame = _frames.get(key, _NONE_YET)  # one read: another thread may clear the dict meanwhile
+    if frame is _NONE_YET:
         if len(_frames) >= LIMIT:
             _frames.clear()
-        _frames[key] = _made(template_name, values, marks(), escaped=escaped)
-    frame = _frames[key]
+        frame = _frames[key] = _made(template_name, values, marks(), escaped=escaped)
     if frame is None:
         return _template(template_name).render(Context(values, autoescape=escaped))
     return "".join(_fill(piece, values, escaped) for piece in frame)
