@@ -93,13 +93,14 @@ def _render_row(ext: str, escaped: bool, values: dict) -> str:
         (k, str, bool(v)) if k in texts else (k, type(v), repr(v)) for k, v in sorted(line.items())
     )
     flags = (values.get("renew_link"), values.get("show_amount"))
-    key = ("row", ext, escaped, flags, content, *_same_for_the_day(values))
+    lines = len(values["subscriptions"])
+    key = ("row", ext, escaped, flags, content, lines, *_same_for_the_day(values))
     values = {**values, "_texts": [line[k] for k in texts]}
 
     def marks():
         return {
             "name": NAME_MARK,
-            "subscriptions": _Lines([None] * len(values["subscriptions"])),
+            "subscriptions": _Lines([None] * lines),
             "s": {**line, **{k: FIELD_MARKS[i] if line[k] else "" for i, k in enumerate(texts)}},
         }
 
