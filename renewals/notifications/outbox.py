@@ -34,6 +34,7 @@ from django.utils import translation
 
 from renewals.core import clock
 
+from . import frames
 from .models import Email
 
 log = logging.getLogger(__name__)
@@ -43,12 +44,20 @@ LINE_BREAKS = re.compile(r"[ \t\r\n\f\v]+")
 
 def render_email(kind: str, language: str, context: dict) -> tuple[str, str, str]:
     """Render the subject, text and HTML of an email kind in a language."""
+    values = {**context, "language": language, "portal_url": settings.PORTAL_BASE_URL}
     with translation.override(language):
-        # One context for the three parts (the daily run renders thousands of digests).
-        shared = Context({**context, "language": language, "portal_url": settings.PORTAL_BASE_URL})
-        subject = _template(f"emails/{kind}.subject.txt").render(shared).strip()
-        text = _template(f"emails/{kind}.txt").render(shared)
-        html = _template(f"emails/{kind}.html").render(shared)
+        if frames.is_digest(context):
+            # The daily run's thousands of digests: each part's frame rendered once (#15).
+            subject, text, html = (
+                frames.render(f"emails/{kind}{part}", values)
+                for part in (".subject.txt", ".txt", ".html")
+            )
+            subject = subject.strip()
+        else:
+            shared = Context(values)  # one context for the three parts
+            subject = _template(f"emails/{kind}.subject.txt").render(shared).strip()
+            text = _template(f"emails/{kind}.txt").render(shared)
+            html = _template(f"emails/{kind}.html").render(shared)
     # One line; the no-break spaces of French typography stay (str.split would take them).
     return LINE_BREAKS.sub(" ", subject).strip(), text, html
 
