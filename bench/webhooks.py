@@ -13,12 +13,21 @@ line holding the term, subscription and sandbox payment, where D = 70% of the ev
    time): verify, store the event once, settle the payment, fulfil the order (term, renewal
    date, audit), queue the order confirmation (delivery is the workers' job, left out);
 2. **baseline** (`baseline()`): the same events for the second set, by hand with raw psycopg —
-   verify, parse, INSERT … ON CONFLICT DO NOTHING RETURNING (a duplicate stops there), one
-   locking SELECT of payment, order, line and subscription, the payment, order and subscription
-   updated, the term, the audit rows (as many as the handler writes, one INSERT) and the email
-   inserted, the event marked processed, one COMMIT per event.
+   verify, parse, INSERT … ON CONFLICT DO NOTHING RETURNING of the event, stored processed (a
+   duplicate stops there); one locking SELECT of payment, order, line, subscription,
+   purchaser, customer and product with the subscription's last event sequence; the payment
+   and the order updated, the subscription's cart lines deleted, the term inserted, the
+   subscription updated; the year's invoice counter taken (one upsert RETURNING) and the tax
+   invoice inserted (seller, bill-to, lines frozen); the `subscription.renewed` and
+   `order.paid` events (payloads of their API shapes' size) in one INSERT and their two
+   subject/sequence rows in another; the audit rows (as many as the handler writes for that
+   kind of event, one INSERT) and the confirmation email; one COMMIT per event: 13 statements
+   and the COMMIT (no `subscription.stage_changed`: these renewals keep the subscription
+   active, so the handler writes none either; no deliveries: the bench has no endpoints).
 It asserts every payment of the first set succeeded once (one new term, one confirmation, one
-stored event each), and counts the statements of one settling event and of one duplicate.
+stored event each), and counts the statements of a settling konbini and transfer event and of a
+duplicate — as the baseline's are counted: transaction control (BEGIN, COMMIT, SAVEPOINT,
+RELEASE) apart, since psycopg's implicit BEGIN and the baseline's COMMIT are not counted either.
 `--quick`: 1,500 events.
 """
 
@@ -152,18 +161,56 @@ def post_all(events: list[bytes]) -> dict[int, int]:
 
 CONFIRMATION = "ご注文ありがとうございます。" * 40  # about the size of a rendered confirmation
 
+LOCK = (
+    "SELECT p.id, p.amount, p.method, o.id, o.number, o.customer_id, o.currency, o.subtotal,"
+    " o.tax, o.total, o.tax_rate, o.created, l.subscription_id, l.seats, l.unit_price,"
+    " l.amount, l.term_start, l.term_end, s.start_date, s.term, u.email, u.language, c.csn,"
+    " c.name, c.country, c.vat_id, c.address, f.code, f.name,"
+    " (SELECT COALESCE(MAX(e.sequence), 0) FROM events_eventsubscription e"
+    "  WHERE e.subscription_id = s.id)"
+    " FROM payments_payment p"
+    " JOIN checkout_order o ON o.id = p.order_id"
+    " JOIN checkout_orderline l ON l.order_id = o.id"
+    " JOIN subscriptions_subscription s ON s.id = l.subscription_id"
+    " JOIN accounts_user u ON u.id = s.purchaser_id"
+    " JOIN accounts_customer c ON c.id = o.customer_id"
+    " JOIN catalog_offering f ON f.id = s.offering_id"
+    " WHERE p.reference = %s AND p.gateway = 'sandbox' FOR UPDATE OF p, o, s"
+)
+LOCKED = (
+    "pay_id", "amount", "method", "order_id", "number", "customer_id", "currency", "subtotal",
+    "tax", "total", "tax_rate", "created", "sub_id", "seats", "unit_price", "line_amount",
+    "term_start", "term_end", "start_date", "term", "email", "language", "csn", "name",
+    "country", "vat_id", "address", "code", "product", "last_sequence",
+)  # fmt: skip
+POSITION = "pg_current_xact_id()::text::bigint"  # the events' position, as the outbox writes it
+INSERT_INVOICE = (
+    "INSERT INTO billing_invoice (number, year, sequence, order_id, customer_id, issued_on,"
+    " due_date, status, paid_on, currency, subtotal, tax, total, tax_rate, reverse_charge,"
+    " seller, bill_to, lines, language, purchase_order, refund_due, created)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, 'paid', %s, %s, %s, %s, %s, %s, false, %s, %s, %s, %s,"
+    " '', 0, now())"
+)
 
-def baseline(events: list[bytes], audit_rows: int) -> dict:
-    """The same essential work by hand, with raw psycopg: one transaction, one commit per event.
 
-    Per event: verify the signature, parse; INSERT the event ON CONFLICT DO NOTHING RETURNING
-    (a duplicate stops here: 1 statement); lock the payment with its order and line in one
-    query; UPDATE the payment, the order and the subscription; INSERT the term, the audit rows
-    (one multi-row INSERT, as many as the handler writes) and the confirmation email; mark the
-    event processed; COMMIT. Rendering is replaced by a fixed text of a confirmation's size.
+def baseline(events: list[bytes], audit_rows: dict[str, int]) -> dict:
+    """The same essential writes by hand, with raw psycopg: one transaction, one commit per event.
+
+    Per event: verify the signature, parse; INSERT the event (stored processed) ON CONFLICT DO
+    NOTHING RETURNING (a duplicate stops here: 1 statement, then its COMMIT); one locking SELECT
+    of payment, order, line, subscription, purchaser, customer and product with the
+    subscription's last event sequence; UPDATE the payment and the order; DELETE the renewed
+    subscription's cart lines; INSERT the term; UPDATE the subscription; take the year's invoice
+    number (one upsert of its counter, RETURNING); INSERT the tax invoice (seller, bill-to and
+    lines frozen as JSON); INSERT the `subscription.renewed` and `order.paid` events (one
+    statement, each with its payload of an API shape's size) and their two subject/sequence
+    rows (one statement); INSERT the audit rows (one multi-row INSERT, as many as the handler
+    writes for that kind of event) and the confirmation email; COMMIT: 13 statements. Rendering
+    and the API shapes are replaced by fixed texts and dicts of their size.
     """
     import json as jsonlib
 
+    from renewals.core import clock
     from renewals.payments.gateways.sandbox import (
         SIGNATURE_HEADER,
         SandboxGateway,
@@ -171,6 +218,7 @@ def baseline(events: list[bytes], audit_rows: int) -> dict:
     )
 
     gateway = SandboxGateway()
+    seller = jsonlib.dumps(dict(settings_seller()))
     counts = {"statements": 0, "events": 0}
     with raw_connection() as conn, conn.cursor() as cur:
         for body in events:
@@ -179,8 +227,9 @@ def baseline(events: list[bytes], audit_rows: int) -> dict:
             event = jsonlib.loads(body)
             ref = event["data"]["payment_reference"]
             cur.execute(
-                "INSERT INTO payments_webhookevent (gateway, event_id, type, payload, received)"
-                " VALUES ('sandbox', %s, %s, %s, now()) ON CONFLICT DO NOTHING RETURNING id",
+                "INSERT INTO payments_webhookevent (gateway, event_id, type, payload, received,"
+                " processed) VALUES ('sandbox', %s, %s, %s, now(), now())"
+                " ON CONFLICT DO NOTHING RETURNING id",
                 [event["id"], event["type"], body.decode()],
             )
             row = cur.fetchone()
@@ -188,57 +237,133 @@ def baseline(events: list[bytes], audit_rows: int) -> dict:
             if row is None:
                 conn.commit()
                 continue
-            event_pk = row[0]
-            cur.execute(
-                "SELECT p.id, p.amount, o.id, o.number, l.subscription_id, l.term_start,"
-                " l.term_end, s.purchaser_id FROM payments_payment p"
-                " JOIN checkout_order o ON o.id = p.order_id"
-                " JOIN checkout_orderline l ON l.order_id = o.id"
-                " JOIN subscriptions_subscription s ON s.id = l.subscription_id"
-                " WHERE p.reference = %s AND p.gateway = 'sandbox' FOR UPDATE OF p, o, s",
-                [ref],
-            )
-            pay_id, _amount, order_id, number, sub_id, term_start, term_end, buyer = cur.fetchone()
+            cur.execute(LOCK, [ref])
+            row = dict(zip(LOCKED, cur.fetchone(), strict=True), ref=ref)
+            pay_id, order_id = row["pay_id"], row["order_id"]
+            number, sub_id = row["number"], row["sub_id"]
             cur.execute(
                 "UPDATE payments_payment SET status = 'succeeded', received_amount = amount,"
-                " updated = now() WHERE id = %s",
+                " needs_reconciliation = false, updated = now() WHERE id = %s",
                 [pay_id],
             )
             cur.execute(
-                "UPDATE checkout_order SET status = 'paid', paid_at = now() WHERE id = %s",
+                "UPDATE checkout_order SET status = 'paid', paid_at = now(), failure_code = ''"
+                " WHERE id = %s",
                 [order_id],
             )
+            cur.execute("DELETE FROM checkout_cartline WHERE subscription_id = %s", [sub_id])
             cur.execute(
                 'INSERT INTO subscriptions_term (subscription_id, start, "end", order_number,'
-                " source, created) VALUES (%s, %s, %s, %s, 'order', now())",
-                [sub_id, term_start, term_end, number],
+                " source, seats, created) VALUES (%s, %s, %s, %s, 'order', %s, now())",
+                [sub_id, row["term_start"], row["term_end"], number, row["seats"]],
             )
             cur.execute(
-                "UPDATE subscriptions_subscription SET renewal_date = %s, lapse_date = %s"
-                " WHERE id = %s",
-                [term_end, term_end, sub_id],
+                "UPDATE subscriptions_subscription SET renewal_date = %s, lapse_date = %s,"
+                " updated = now() WHERE id = %s",
+                [row["term_end"], row["term_end"], sub_id],
             )
+            today = clock.today()
+            cur.execute(
+                "INSERT INTO billing_invoicesequence (year, last) VALUES (%s, 1)"
+                " ON CONFLICT (year) DO UPDATE SET last = billing_invoicesequence.last + 1"
+                " RETURNING last",
+                [today.year],
+            )
+            sequence = cur.fetchone()[0]
+            invoice = f"INV-{today.year}-{sequence:06d}"
+            row["invoice"] = invoice
+            line = {
+                "subscription_id": sub_id, "product": row["product"],
+                "product_code": row["code"], "term": row["term"], "seats": row["seats"],
+                "unit_price": str(row["unit_price"]), "amount": str(row["line_amount"]),
+                "term_start": row["term_start"].isoformat(),
+                "term_end": row["term_end"].isoformat(),
+            }  # fmt: skip
+            bill_to = {key: row[key] for key in ("name", "csn", "country", "vat_id", "address")}
+            cur.execute(
+                INSERT_INVOICE,
+                [invoice, today.year, sequence, order_id, row["customer_id"], today, today,
+                 today, row["currency"], row["subtotal"], row["tax"], row["total"],
+                 row["tax_rate"], seller, jsonlib.dumps(bill_to), jsonlib.dumps([line]),
+                 row["language"]],
+            )  # fmt: skip
+            renewed, paid = shapes(row)
+            last, customers = row["last_sequence"], f"[{row['customer_id']}]"
+            cur.execute(
+                "INSERT INTO events_event (type, created, subscription_id, sequence,"
+                " customer_ids, data, position) VALUES"
+                f" ('subscription.renewed', now(), %s, %s, %s, %s, {POSITION}),"
+                f" ('order.paid', now(), %s, %s, %s, %s, {POSITION})"
+                " RETURNING id",
+                [sub_id, last + 1, customers, jsonlib.dumps(renewed),
+                 sub_id, last + 2, customers, jsonlib.dumps(paid)],
+            )  # fmt: skip
+            first, second = (r[0] for r in cur.fetchall())
+            cur.execute(
+                "INSERT INTO events_eventsubscription (event_id, subscription_id, sequence)"
+                " VALUES (%s, %s, %s), (%s, %s, %s)",
+                [first, sub_id, last + 1, second, sub_id, last + 2],
+            )
+            audits = audit_rows[event["type"]]
             cur.execute(
                 "INSERT INTO core_auditevent (at, actor_label, object_type, object_id, action,"
                 " data) VALUES "
-                + ", ".join(["(now(), 'webhook:sandbox', 'x', %s, 'x', '{}')"] * audit_rows),
-                [str(pay_id)] * audit_rows,
+                + ", ".join(["(now(), 'webhook:sandbox', 'x', %s, 'x', '{}')"] * audits),
+                [str(pay_id)] * audits,
             )
             cur.execute(
                 'INSERT INTO notifications_email (kind, dedupe_key, "to", language, subject,'
                 " text, html, headers, message_id, status, attempts, refusals, last_error,"
-                " created) VALUES ('order-confirmation', %s, %s, 'ja', 'ご注文', %s, %s, '{}',"
+                " created) VALUES ('order-confirmation', %s, %s, %s, 'ご注文', %s, %s, '{}',"
                 " %s, 'pending', 0, 0, '', now())",
-                [f"bench-confirmation:{number}", f"{buyer}@bench.example", CONFIRMATION,
+                [f"bench-confirmation:{number}", row["email"], row["language"], CONFIRMATION,
                  f"<p>{CONFIRMATION}</p>", f"<{number}@bench>"],
             )  # fmt: skip
-            cur.execute(
-                "UPDATE payments_webhookevent SET processed = now() WHERE id = %s", [event_pk]
-            )
             conn.commit()
-            counts["statements"] += 9
+            counts["statements"] += 12
             counts["events"] += 1
     return counts
+
+
+def settings_seller() -> dict:
+    from django.conf import settings
+
+    return settings.SELLER
+
+
+def shapes(row: dict) -> tuple[dict, dict]:
+    """The two events' payloads, built from the locked row: dicts of the API shapes' size."""
+    money = lambda value: {"amount": str(int(value)), "currency": row["currency"]}  # noqa: E731
+    term = {"start": row["term_start"].isoformat(), "end": row["term_end"].isoformat()}
+    subscription = {
+        "id": row["sub_id"], "csn": row["csn"], "customer_name": row["name"],
+        "product": {"code": row["code"], "name": row["product"]}, "term": row["term"],
+        "seats": row["seats"], "currency": row["currency"],
+        "start_date": row["start_date"].isoformat(), "renewal_date": term["end"],
+        "stage": "active", "access": True, "auto_renew": False, "purchase_method": "online",
+        "payment_method": {"type": row["method"], "last4": None}, "purchaser": row["email"],
+        "partner": None, "trial": False,
+        "renewal": {"eligible": False, "reasons": ["too_early"], "unit_price": money(row["unit_price"]),
+                    "price": money(row["line_amount"]), "price_kind": "renewal",
+                    "seats": row["seats"], "term": row["term"], "next_term": term},
+        "scheduled_change": None,
+        "terms": [{**term, "order": row["number"], "seats": row["seats"], "term": row["term"]}],
+    }  # fmt: skip
+    order = {
+        "number": row["number"], "status": "paid", "csn": row["csn"],
+        "currency": row["currency"], "purchase_method": "online",
+        "created": row["created"].isoformat(),
+        "lines": [{"subscription_id": row["sub_id"], "product": subscription["product"],
+                   "seats": row["seats"], "term": row["term"],
+                   "unit_price": money(row["unit_price"]), "price_kind": "renewal",
+                   "amount": money(row["line_amount"]), "next_term": term, "previous": None}],
+        "subtotal": money(row["subtotal"]), "tax": money(row["tax"]),
+        "total": money(row["total"]),
+        "payment": {"method": row["method"], "status": "succeeded", "reference": row["ref"]},
+        "invoice": {"number": row["invoice"], "status": "paid", "language": row["language"]},
+        "purchase_order": None, "credit_notes": [],
+    }  # fmt: skip
+    return {"object": subscription}, {"object": order}
 
 
 def check_settled_once(payments) -> None:
@@ -261,8 +386,15 @@ def check_settled_once(payments) -> None:
     assert AuditEvent.objects.filter(action="payment_succeeded").count() == n
 
 
-def statements_of(body: bytes) -> int:
-    """Return the SQL statements the handler runs for one delivery of `body`."""
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def statements_of(body: bytes) -> tuple[int, int]:
+    """Return (SQL statements, transaction-control statements) the handler runs for `body`.
+
+    Counted like the baseline's: its BEGIN (psycopg's, implicit) and COMMIT are not counted as
+    statements, so the handler's BEGIN/COMMIT (and any SAVEPOINT/RELEASE) are counted apart.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -274,9 +406,8 @@ def statements_of(body: bytes) -> int:
             "/webhooks/sandbox", body, content_type="application/json",
             headers=SandboxGateway().signed_headers(body),
         )  # fmt: skip
-    return len(
-        [q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    )
+    control = [q for q in queries.captured_queries if q["sql"].startswith(TRANSACTION_CONTROL)]
+    return len(queries.captured_queries) - len(control), len(control)
 
 
 def main() -> None:
@@ -298,18 +429,20 @@ def main() -> None:
     outbox.deliver_later = lambda ids: None  # delivery is the workers' job (both sides)
 
     distinct = round(args.events * (1 - args.duplicates))
-    payments = create_payments(distinct + 2, "A")
-    events = make_events(payments, args.events + 2, args.seed)
-    # Two settling events measured alone for their statements, then one duplicate of each.
-    first = [e for e in events if b"sbx_bench_A000000" in e][:1] + [
-        e for e in events if b"sbx_bench_A000001" in e
-    ][:1]
+    payments = create_payments(distinct + 3, "A")
+    events = make_events(payments, args.events + 3, args.seed)
+    # Measured alone for their statements: a konbini payment's event (A000000, k % 10 < 7) that
+    # issues the year's first invoice (its counter is created), a second one (the steady
+    # state), a transfer's (A000007), then a duplicate of the second.
+    first = [next(e for e in events if f"sbx_bench_A{k:06d}".encode() in e) for k in (0, 1, 7)]
     events = [e for e in events if e not in first]
-    audit_before = AuditEvent.objects.count()
-    settling = statements_of(first[0])
-    audit_rows = AuditEvent.objects.count() - audit_before
-    statements_of(first[1])
-    duplicate = statements_of(first[0])
+    statements_of(first[0])
+    audit_rows, measured = {}, {}
+    for body, kind in ((first[1], "payment.succeeded"), (first[2], "transfer.received")):
+        audit_before = AuditEvent.objects.count()
+        measured[kind] = statements_of(body)
+        audit_rows[kind] = AuditEvent.objects.count() - audit_before
+    duplicate, duplicate_control = statements_of(first[1])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     checkpoint()
@@ -339,9 +472,13 @@ def main() -> None:
             ("handler (test client, in-process)", f"{handler:.1f} s = {n / handler:,.0f} events/s"),
             ("baseline (raw psycopg, same writes)", f"{base:.1f} s = {len(base_events) / base:,.0f} events/s"),
             ("ratio", f"{(handler / n) / (base / len(base_events)):.1f}x"),
-            ("statements: settling event", f"{settling} (baseline 9), {audit_rows} audit rows"),
-            ("statements: duplicate", f"{duplicate} (baseline 1)"),
-            ("settled exactly once", f"{distinct + 2:,} payments, {distinct + 2:,} confirmations"),
+            *(
+                (f"statements: settling {kind}", f"{sql} + {control} BEGIN/COMMIT/SAVEPOINT/RELEASE"
+                 f" (baseline 13 + COMMIT), {audit_rows[kind]} audit rows")
+                for kind, (sql, control) in measured.items()
+            ),
+            ("statements: duplicate", f"{duplicate} + {duplicate_control} BEGIN/COMMIT (baseline 1 + COMMIT)"),
+            ("settled exactly once", f"{distinct + 3:,} payments, {distinct + 3:,} confirmations"),
         ],
     )  # fmt: skip
     ratio = (handler / n) / (base / len(base_events))
