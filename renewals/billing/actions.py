@@ -52,7 +52,7 @@ def invoice_fulfilled_order(order: Order, *, today: date) -> Invoice | None:
     return None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the fulfilment's transaction (#15)
 def issue_invoice(order: Order, *, today: date, actor=None) -> Invoice:
     """Issue the tax invoice of a paid or invoiced order with a gapless number (R9, R20).
 

@@ -163,7 +163,7 @@ def _remove_cart_lines(order: Order) -> int:
     return deleted
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the payment's transaction (#15)
 def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfilled=None) -> bool:
     """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
 

@@ -124,7 +124,7 @@ def payment_succeeded(
     (`payment_after_release`) and the payment flagged for staff to refund. Money in another
     currency than the payment's pays nothing: it is recorded and flagged (`_wrong_currency`).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the event's transaction, if any (#15)
         payment = locked(reference, gateway)
         if payment is None:
             return False
@@ -164,7 +164,7 @@ def transfer_received(
     currency than the payment's is recorded and flagged, and counts towards nothing.
     """
     value = Decimal(amount.amount) if hasattr(amount, "amount") else Decimal(amount)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the event's transaction, if any (#15)
         payment = locked(reference, gateway)
         if payment is None:
             return False
