@@ -169,7 +169,7 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
 
     An order on net terms (payment method `invoice`, R9) is fulfilled the same way but becomes
     `invoiced`, not `paid`, and gets no payment confirmation: its invoice tells the customer
-    what is due (`order_invoice_paid` makes it `paid` later). `on_fulfilled(order)`, when
+    what is due (`order_invoice_paid` makes it `paid` later). `on_fulfilled(order, lines)`, when
     given, runs in the same transaction once the door has renewed the terms and the status is
     saved, before the emails — billing issues the order's tax invoice there (R20), so money the
     door refuses never gets one.
@@ -182,7 +182,13 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     as `payment_after_release` for staff to refund (see `keep_payment`). Returns whether the
     order became paid (or invoiced).
     """
-    order = _locked(order_id)
+    # Its customer and placer come with it (the invoice and the door's audit need them); only
+    # the order's row is locked.
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer", "placed_by")
+        .get(pk=order_id)
+    )
     if order.status in FULFILLED_STATUSES:
         return False
     if order.status not in OPEN_STATUSES:
@@ -232,7 +238,7 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     _remove_cart_lines(order)
     audit.record(order, action=f"order_{order.status}", label=actor_label, previous=previous)
     if on_fulfilled is not None:
-        on_fulfilled(order)
+        on_fulfilled(order, lines)
     if not invoiced:  # an invoiced order's event is billing's order.invoiced
         events.emit("order.paid", [order], today=today)
         emails.queue_order_emails(order, lines)
