@@ -27,7 +27,7 @@ def test_the_blocks_events_are_numbered_in_order_and_inserted_once_at_its_end():
         ("subscription.renewed", 1),
         ("subscription.auto_renew_changed", 2),
     ]
-    assert EventSubscription.objects.filter(subscription=sub).count() == 2
+    assert EventSubscription.objects.filter(subscription_id=sub.pk).count() == 2
 
 
 def test_an_exception_in_the_block_writes_nothing():
