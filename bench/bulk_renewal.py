@@ -9,20 +9,25 @@ annual subscriptions due in 30 days, then measures in the same process:
 2. `place_order` of the group by card through the sandbox gateway: re-validation under locks,
    order and lines, payment, gateway call, fulfilment (terms, renewal dates, audit), cart
    cleanup, the order-confirmation row and its delivery after commit (locmem backend);
-3. baseline: the same rows written with hand-written SQL in one transaction — the order, 100
-   order lines, the payment, 100 terms, 100 subscription updates (one statement), as many
-   audit rows as step 2 wrote, one outbox row, the order marked paid, the cart emptied.
+3. baseline (bench/bulk_by_hand.py): what step 2 essentially writes, by hand in one
+   transaction, each the simplest set-based way — order number, order, 100 order lines (one
+   INSERT), payment created then settled, the sandbox's payment row and the gateway ledger row,
+   100 terms (one INSERT), 100 subscription updates (one UPDATE … FROM VALUES), the numbered tax
+   invoice, the R22 outbox (100 `subscription.renewed` and one `order.paid` event with the API
+   shapes, one INSERT; their 200 subjects, one INSERT), as many audit rows as step 2 wrote (one
+   INSERT), the order paid, the cart emptied, the order-confirmation email row. The warm-up
+   counts the rows each side adds per table and warns if they differ.
 Reports the median and the ratio of 2 to 3, and the queries of one checkout.
 """
 
 import argparse
-import json
 import os
 import statistics
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bench.bulk_by_hand import checkout_by_hand, row_counts
 from bench.common import report, setup_django, verdict
 
 COUNT = 100
@@ -72,14 +77,6 @@ def checkout(user, customer) -> None:
     assert order.status == "paid", order.status
 
 
-def insert_many(cursor, head: str, row_sql: str, rows: list[tuple]) -> None:
-    """Insert all rows with one multi-row INSERT statement (the fastest plain SQL short of COPY)."""
-    cursor.execute(
-        f"{head} VALUES " + ", ".join([row_sql] * len(rows)),
-        [value for row in rows for value in row],
-    )
-
-
 def baseline(user, customer, audit_rows: int) -> None:
     """Write what a paid checkout of 100 writes, with plain SQL in one transaction."""
     from django.db import connection, transaction
@@ -87,88 +84,12 @@ def baseline(user, customer, audit_rows: int) -> None:
     from renewals.subscriptions.models import Subscription
 
     subs = list(
-        Subscription.objects.filter(customer=customer).values_list("pk", "seats", "renewal_date")
+        Subscription.objects.filter(customer=customer)
+        .order_by("pk")
+        .values_list("pk", "seats", "renewal_date")
     )
-    start = subs[0][2]
-    end = start.replace(year=start.year + 1)
-    unit = Decimal("1890.000")
-    subtotal = sum(unit * seats for _pk, seats, _d in subs)
-    tax = (subtotal * Decimal("0.20")).quantize(Decimal("0.01"))
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO checkout_order (number, customer_id, currency, purchase_method,"
-            " payment_method, status, placed_by_id, automatic, subtotal, tax, total, tax_rate,"
-            " reverse_charge, business_date, created, idempotency_key, request_hash,"
-            " failure_code, purchase_order) VALUES (%s, %s, 'EUR', 'online', 'card',"
-            " 'pending_payment', %s, false, %s, %s, %s, 0.2, false, %s, now(), %s, '', '', '')"
-            " RETURNING id",
-            [
-                f"X-{uuid.uuid4().hex[:20]}",
-                customer.pk,
-                user.pk,
-                subtotal,
-                tax,
-                subtotal + tax,
-                TODAY,
-                uuid.uuid4().hex,
-            ],
-        )
-        order_id = cur.fetchone()[0]
-        insert_many(
-            cur,
-            "INSERT INTO checkout_orderline (order_id, subscription_id, seats, unit_price,"
-            " price_kind, amount, term_start, term_end, holds_term)",
-            "(%s, %s, %s, %s, 'renewal', %s, %s, %s, true)",
-            [(order_id, pk, seats, unit, unit * seats, start, end) for pk, seats, _d in subs],
-        )
-        cur.execute(
-            "INSERT INTO payments_payment (order_id, gateway, method, status, reference, amount,"
-            " currency, failure_code, action_url, needs_reconciliation, reconciliation_note,"
-            " idempotency_key, created, updated) VALUES (%s, 'sandbox', 'card', 'succeeded', %s,"
-            " %s, 'EUR', '', '', false, '', '', now(), now())",
-            [order_id, f"pay_{uuid.uuid4().hex}", subtotal + tax],
-        )
-        cur.executemany(
-            'INSERT INTO subscriptions_term (subscription_id, start, "end", order_number,'
-            " source, created) VALUES (%s, %s, %s, 'X', 'order', now())",
-            [(pk, start, end) for pk, _s, _d in subs],
-        )
-        # Per-row values, as in general each subscription has its own D (one statement).
-        cur.execute(
-            "UPDATE subscriptions_subscription AS s SET renewal_date = v.d, lapse_date = v.d"
-            " FROM (VALUES "
-            + ", ".join(["(%s, %s::date)"] * len(subs))
-            + ") AS v(id, d) WHERE s.id = v.id",
-            [value for pk, _s, _d in subs for value in (pk, end)],
-        )
-        insert_many(
-            cur,
-            "INSERT INTO core_auditevent (at, actor_id, actor_label, object_type, object_id,"
-            " action, data)",
-            "(now(), %s, %s, 'subscriptions.subscription', %s, 'renewed', %s)",
-            [
-                (user.pk, user.email, subs[i % len(subs)][0], json.dumps({"order": "X"}))
-                for i in range(audit_rows)
-            ],
-        )
-        cur.execute(
-            'INSERT INTO notifications_email (kind, dedupe_key, "to", language, subject, text,'
-            " html, headers, message_id, status, attempts, refusals, last_error, created)"
-            " VALUES ('order-confirmation', %s, %s, 'en', 'Order', %s, %s, %s, %s, 'pending',"
-            " 0, 0, '', now())",
-            [
-                f"bench:{order_id}",
-                user.email,
-                "line\n" * COUNT,
-                "<p>line</p>" * COUNT,
-                json.dumps({"X-Renewals-Subscriptions": ",".join(pk for pk, _s, _d in subs)}),
-                f"<{uuid.uuid4().hex}@bench>",
-            ],
-        )
-        cur.execute(
-            "UPDATE checkout_order SET status = 'paid', paid_at = now() WHERE id = %s", [order_id]
-        )
-        cur.execute("DELETE FROM checkout_cartline WHERE user_id = %s", [user.pk])
+        checkout_by_hand(cur, user, customer, subs, TODAY, audit_rows)
 
 
 def main() -> None:
@@ -208,9 +129,20 @@ def main() -> None:
             user=user, subscription_ids=[f"B0000-{k:04d}" for k in range(COUNT)], today=TODAY
         )
     before = AuditEvent.objects.count()
+    with connection.cursor() as cur:
+        rows_before = row_counts(cur)
     with CaptureQueriesContext(connection) as pay_queries:
         checkout(user, customer)
     audit_rows = AuditEvent.objects.count() - before
+    # The rows one checkout adds, table by table: the product's, then the baseline's.
+    with connection.cursor() as cur:
+        rows_after = row_counts(cur)
+        written = {t: rows_after[t] - rows_before[t] for t in rows_after}
+        other, buyer = make_group(20_000, offering)
+        baseline(buyer, other, audit_rows)
+        by_hand = {t: n - rows_after[t] for t, n in row_counts(cur).items()}
+    if written != by_hand:
+        print(f"WARNING: the baseline writes other rows than the product: {written} vs {by_hand}")
 
     adds, pays, bases = [], [], []
     for run in range(1, args.runs + 1):
@@ -239,6 +171,7 @@ def main() -> None:
             ("queries: add_to_cart", str(len(add_queries.captured_queries))),
             ("queries: place_order", str(len(pay_queries.captured_queries))),
             ("audit rows per checkout", str(audit_rows)),
+            ("rows per checkout (both)", ", ".join(f"{t} {n}" for t, n in written.items())),
         ],
     )
     verdict(

@@ -3,6 +3,7 @@
 See docs/configuration.md for every variable.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -67,9 +68,12 @@ INSTALLED_APPS = [
     "renewals.portal",
     "renewals.api",
     "renewals.operations",
-    # django-ninja's own Swagger UI files (pinned with it): /api/v1/docs works offline.
-    "ninja",
 ]
+# django-ninja's own Swagger UI files (pinned with it): /api/v1/docs works offline. Its template
+# and static directories are named here (TEMPLATES, STATICFILES_DIRS) instead of listing "ninja"
+# as an app, which would import django-ninja and pydantic in every process — `renewals show`
+# included — though only the API uses them (#15). Found without importing the package.
+NINJA_DIR = Path(importlib.util.find_spec("ninja").origin).parent
 
 MIDDLEWARE = [
     # First: every response, static files and redirects included, answers its X-Request-ID.
@@ -105,7 +109,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],  # ninja/swagger.html and what it includes
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -150,6 +154,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [NINJA_DIR / "static"]  # ninja/swagger-ui-bundle.js, ... (see NINJA_DIR)
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", PROJECT_DIR / "staticfiles"))
 # Production serves what `renewals collectstatic` put in STATIC_ROOT: gzip-compressed,
 # hashed names (cached for a year); `renewals serve` refuses to start without them.

@@ -6,6 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import ABS_TPL_PATH, Swagger
 
 from renewals.core.errors import DomainError
 
@@ -23,12 +24,25 @@ Every error answers `{"error": {"code", "message", "details"}}`. Lists are pagin
 `page` and `page_size` (at most 500). Money is `{"amount": "1234.00", "currency": "EUR"}`.
 """
 
+
+class OfflineSwagger(Swagger):
+    """ninja's Swagger UI page from the files ninja ships, never from a CDN.
+
+    ninja renders its local page only when "ninja" is an installed app, which it is not (its
+    files are found through settings.NINJA_DIR, #15); otherwise it renders `template_cdn`
+    with the same context, so that is pointed at the local page.
+    """
+
+    template_cdn = str(ABS_TPL_PATH / "swagger.html")
+
+
 api = NinjaAPI(
     title="Renewals API",
     version="1",
     description=DESCRIPTION,
     auth=TokenAuth(),
     urls_namespace="api-v1",
+    docs=OfflineSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

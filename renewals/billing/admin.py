@@ -1,4 +1,9 @@
-"""Back office for invoices (R18): read-only, with the action "mark paid" (restores access)."""
+"""Back office for invoices (R18): read-only, with the action "mark paid" (restores access).
+
+`actions` (and the order, checkout and subscription code behind it) is imported by the two admin
+actions, not at the top: admin autodiscovery imports this module in every process at start-up,
+`renewals show` included (#15).
+"""
 
 from django.contrib import admin
 from django.utils import translation
@@ -9,7 +14,6 @@ from renewals.core import clock
 from renewals.core.formatting import list_text
 from renewals.core.read_only import ReadOnlyAdmin
 
-from . import actions
 from .models import CreditNote, Invoice
 
 
@@ -50,6 +54,8 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Mark paid (the subscriptions leave the expiry process)"))
     def mark_paid(self, request, queryset):
+        from . import actions
+
         today = clock.today()
         done = sum(actions.invoice_paid(inv, actor=request.user, today=today) for inv in queryset)
         self.message_user(
@@ -60,6 +66,8 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Refund the amount due and issue its credit note"))
     def refund(self, request, queryset):
+        from . import actions
+
         today = clock.today()
         note = _("Refund of money received for cancelled subscriptions (R19).")
         issued = [

@@ -31,7 +31,7 @@ from .models import (
 )
 from .numbering import next_order_number
 from .offers import Offer
-from .pricing import order_totals, tax_decision
+from .pricing import TaxDecision, order_totals, tax_decision
 
 
 def order_tax(customer: Customer):
@@ -59,12 +59,16 @@ def create_order(
     idempotency_key: str = "",
     request_hash: str = "",
     purchase_order: str = "",
+    tax: TaxDecision | None = None,
 ) -> Order:
     """Create an order pending payment whose lines hold their terms (R4, R5, R7).
 
     The partial unique constraint on OrderLine(subscription, term_start) makes a second open or
     paid order for the same term impossible: that refusal is DomainError "payment_pending" (409)
-    and nothing is created.
+    and nothing is created. `tax` is the customer's `order_tax`, when the caller has it already.
+
+    No savepoint of its own inside: a refused insert raises out of this function's atomic block,
+    which takes back everything it wrote (its savepoint when nested, else the transaction).
     """
     if not offers:
         raise DomainError("empty_order")
@@ -83,29 +87,28 @@ def create_order(
                 id=sub.pk,
                 details=[{"id": sub.pk, "reasons": list(offer.reasons)}],
             )
-    decision = order_tax(customer)
+    decision = tax or order_tax(customer)
     totals = order_totals([o.price for o in offers], currency, decision.rate)
     try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                number=next_order_number(business_date.year),
-                customer=customer,
-                currency=currency,
-                purchase_method=purchase_method,
-                payment_method=payment_method,
-                status="pending_payment",
-                placed_by=placed_by,
-                automatic=automatic,
-                subtotal=totals.subtotal.amount,
-                tax=totals.tax.amount,
-                total=totals.total.amount,
-                tax_rate=decision.rate,
-                reverse_charge=decision.reverse_charge,
-                business_date=business_date,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                purchase_order=purchase_order,
-            )
+        order = Order.objects.create(
+            number=next_order_number(business_date.year),
+            customer=customer,
+            currency=currency,
+            purchase_method=purchase_method,
+            payment_method=payment_method,
+            status="pending_payment",
+            placed_by=placed_by,
+            automatic=automatic,
+            subtotal=totals.subtotal.amount,
+            tax=totals.tax.amount,
+            total=totals.total.amount,
+            tax_rate=decision.rate,
+            reverse_charge=decision.reverse_charge,
+            business_date=business_date,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            purchase_order=purchase_order,
+        )
     except IntegrityError:
         raise DomainError("duplicate_request") from None
     lines = [
@@ -123,8 +126,7 @@ def create_order(
         for o in offers
     ]
     try:
-        with transaction.atomic():
-            OrderLine.objects.bulk_create(lines)
+        OrderLine.objects.bulk_create(lines)
     except IntegrityError:
         raise DomainError("payment_pending") from None
     # R21: the lines that change seats or term keep what the subscription had until then.

@@ -165,8 +165,18 @@ MESSAGES: dict[str, Words] = {
         )
     ),
     # Settings (R11) and changes of the next term (R21): the codes are the rules' reasons.
-    "auto_renew_refused": Words(
-        _("%(id)s: auto-renew cannot be on for this subscription (%(reasons)s).")
+    "auto_renew_refused": Words(_("%(id)s: automatic renewal cannot be changed. %(reasons)s")),
+    # One sentence per reason of R11 (rules.auto_renew_change_reasons), said of a subscription.
+    "auto_renew_refused:not_purchaser": Words(
+        _("Only the purchaser can turn automatic renewal on or off.")
+    ),
+    "auto_renew_refused:partner_managed": Words(
+        _("This subscription is renewed through a partner; its automatic renewal is theirs to set.")
+    ),
+    "auto_renew_refused:trial": Words(_("A trial never renews automatically.")),
+    "auto_renew_refused:cancelled": Words(_("This subscription is cancelled.")),
+    "auto_renew_refused:payment_method_not_recurring": Words(
+        _("Automatic renewal needs a saved card as the payment method.")
     ),
     "not_purchaser": Words(_("Only the purchaser can change the next renewal.")),
     "cancelled": Words(_("This subscription is cancelled.")),
@@ -201,4 +211,11 @@ def error_text(error, *, portal: bool = False) -> str:
     reasons = getattr(error, "reasons", None)
     if reasons:
         return " ".join(words(r, portal=portal, **error.params) for r in reasons)
-    return words(error.key, portal=portal, **error.params)
+    params = dict(error.params)
+    codes = params.get("reasons")
+    if isinstance(codes, (list, tuple)) and all(f"{error.key}:{c}" in MESSAGES for c in codes):
+        # Reason codes with their own sentences ("auto_renew_refused:trial") are said in words.
+        sentences = [words(f"{error.key}:{c}") for c in codes]
+        language = translation.get_language() or "en"
+        params["reasons"] = ("" if language.startswith("ja") else " ").join(sentences)
+    return words(error.key, portal=portal, **params)

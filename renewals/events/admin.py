@@ -1,4 +1,9 @@
-"""Back office for events (R22): the events, the endpoints with their delivery log, replay."""
+"""Back office for events (R22): the events, the endpoints with their delivery log, replay.
+
+`deliveries` and `endpoints` (HTTP, TLS and signing code) are imported where an action or a
+save uses them, not at the top: admin autodiscovery imports this module in every process at
+start-up, `renewals show` included (#15).
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,8 +14,6 @@ from django.utils.translation import ngettext
 
 from renewals.core.read_only import ReadOnlyAdmin
 
-from . import deliveries
-from .endpoints import add_endpoint, parse_types
 from .models import Delivery, DeliveryAttempt, Endpoint, Event
 from .types import EVENT_TYPES
 
@@ -26,6 +29,8 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send the selected events again to every endpoint"))
     def replay_to_endpoints(self, request, queryset):
+        from . import deliveries
+
         ids = sorted(queryset.values_list("pk", flat=True))
         total = 0
         for endpoint_id in Endpoint.objects.values_list("pk", flat=True):
@@ -76,6 +81,9 @@ class EndpointAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Delivery log"))
 
     def save_model(self, request, obj, form, change):
+        from . import deliveries
+        from .endpoints import add_endpoint, parse_types
+
         if change:
             if "enabled" in form.changed_data and obj.enabled:
                 super().save_model(request, obj, form, change)
@@ -118,6 +126,8 @@ class EndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Enable (send what waits, oldest first)"))
     def enable(self, request, queryset):
+        from . import deliveries
+
         for endpoint in queryset:
             deliveries.enable(endpoint.pk)
         messages.success(request, _("Enabled."))
@@ -129,6 +139,8 @@ class EndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry now what is waiting"))
     def replay_failed(self, request, queryset):
+        from . import deliveries
+
         Delivery.objects.filter(endpoint__in=queryset, state="pending").update(next_attempt=None)
         deliveries.deliver_after_commit(list(queryset.values_list("pk", flat=True)))
         messages.success(request, _("Waiting deliveries will be retried now."))
@@ -143,6 +155,8 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send the selected events again"))
     def replay(self, request, queryset):
+        from . import deliveries
+
         total = 0
         for endpoint_id, event_id in queryset.values_list("endpoint_id", "event_id"):
             total += deliveries.replay(endpoint_id, first_event_id=event_id)

@@ -95,10 +95,7 @@ def claim_group(due: list[tuple[Subscription, int]], *, today: date) -> list[Cha
     except IntegrityError:
         pass
     claimed = [a for s, n in due if (a := claim_attempt(s, n, today=today)) is not None]
-    key = order_key((a.subscription_id, a.term_start, a.attempt) for a in claimed)
-    ChargeAttempt.objects.filter(pk__in=[a.pk for a in claimed]).update(order_key=key)
-    for a in claimed:
-        a.order_key = key
+    _rekey(claimed)
     return claimed
 
 
@@ -149,12 +146,39 @@ def charge(subs: list[Subscription], attempts: list[ChargeAttempt], offers, *, t
             idempotency_key=attempts[0].order_key,
         )
     except DomainError as exc:
-        return _finish(attempts, "skipped", exc.code)
+        held = _held_elsewhere(subs) if exc.code == "payment_pending" else set()
+        if not held or len(held) == len(subs):
+            return _finish(attempts, "skipped", exc.code)
+        # Another order took some members' terms after the offers were read (the customer
+        # paid by hand meanwhile): those are skipped, the rest of the group is charged now.
+        skipped = _finish([a for a in attempts if a.subscription_id in held], "skipped", exc.code)
+        rest = [a for a in attempts if a.subscription_id not in held]
+        _rekey(rest)
+        return skipped + charge([s for s in subs if s.pk not in held], rest, offers, today=today)
     ChargeAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(order=order)
     for a in attempts:
         a.order = order
     pay(order, lead, today=today)
     return settle(attempts)
+
+
+def _held_elsewhere(subs: list[Subscription]) -> set[str]:
+    """Return the subscriptions whose next term an open or paid order line already holds."""
+    terms = {s.pk: s.renewal_date for s in subs}
+    lines = OrderLine.objects.filter(subscription_id__in=list(terms), holds_term=True)
+    return {
+        sub_id
+        for sub_id, start in lines.values_list("subscription_id", "term_start")
+        if terms[sub_id] == start
+    }
+
+
+def _rekey(attempts: list[ChargeAttempt]) -> None:
+    """Give the attempts left of a group the order key of their members (`order_key`)."""
+    key = order_key((a.subscription_id, a.term_start, a.attempt) for a in attempts)
+    ChargeAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(order_key=key)
+    for a in attempts:
+        a.order_key = key
 
 
 def pay(order: Order, lead: Subscription, *, today: date) -> None:

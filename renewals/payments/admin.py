@@ -3,6 +3,10 @@
 Payments change only through payments.actions: staff settle (accept as paid → the order is
 fulfilled) or refund (close; an open order fails and releases its terms), always with a note,
 both audited.
+
+The actions and funds modules (the charge, order, billing and gateway code behind them) are
+imported by the admin actions that use them: every process imports this module at start-up
+(admin autodiscovery), `renewals show` included, and most never settle a payment (#15).
 """
 
 from functools import partial
@@ -17,7 +21,6 @@ from renewals.core import clock
 from renewals.core.errors import DomainError
 from renewals.core.read_only import ReadOnlyAdmin, ReadOnlyInline
 
-from . import actions, funds
 from .models import CustomerFunds, GatewayCall, Payment, SandboxPayment, WebhookEvent
 
 
@@ -137,6 +140,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Settle: accept as paid and renew (note required)"))
     def settle(self, request, queryset):
+        from . import actions
+
         return _with_note(
             self,
             request,
@@ -148,6 +153,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Refund: close the payment (note required)"))
     def refund(self, request, queryset):
+        from . import actions
+
         return _with_note(
             self,
             request,
@@ -198,6 +205,7 @@ class CustomerFundsAdmin(ReadOnlyAdmin):
         "gateway_customer_id",
         "customer",
         "amount",
+        "applied_amount",
         "currency",
         "status",
         "payment",
@@ -212,6 +220,8 @@ class CustomerFundsAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Resolve: the money was dealt with (note required)"))
     def resolve(self, request, queryset):
+        from . import funds
+
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             done = skipped = 0

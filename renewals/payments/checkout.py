@@ -198,18 +198,13 @@ def _create(
         )
         if not lines:
             raise NotFound("cart_empty")
-        ids = sorted(line.subscription_id for line in lines)
-        list(
-            Subscription.objects.select_for_update()
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk")
-        )
+        # One query locks the subscriptions (their rows only, in id order) and reads them.
         subs = {
             s.pk: s
-            for s in Subscription.objects.filter(pk__in=ids).select_related(
-                "customer", "offering", "purchaser", "partner"
-            )
+            for s in Subscription.objects.select_for_update(of=("self",))
+            .filter(pk__in={line.subscription_id for line in lines})
+            .select_related("customer", "offering", "purchaser", "partner")
+            .order_by("pk")
         }
         for line in lines:
             line.subscription = subs[line.subscription_id]
@@ -271,6 +266,7 @@ def _create(
                 idempotency_key=key,
                 request_hash=digest,
                 purchase_order=purchase_order,
+                tax=decision,
             )
             return order, True
     # R6: the refused checkout leaves the cart showing the new prices.

@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from renewals.accounts.models import Customer
 from renewals.core import audit, clock
@@ -126,35 +127,57 @@ def funds_applied(notice: WebhookNotice, *, source: str, today: date) -> str:
     )
     if rows.filter(payment=payment, status="applied", amount=value).exists():
         return "no_change"  # our own call's movement, already recorded
-    flagged = rows.filter(status="flagged", amount=value).exclude(
-        event_id__startswith=WRONG_CURRENCY  # card money in a foreign currency: not on a balance
+    flagged = (
+        rows.filter(status="flagged")
+        .exclude(
+            event_id__startswith=WRONG_CURRENCY  # card money in a foreign currency: not on a balance
+        )
+        .annotate(left=F("amount") - F("applied_amount"))
     )
+    exact = flagged.filter(left=value)
     row = (
         rows.filter(payment=payment, status="applying", amount=value).first()
-        or flagged.filter(payment=None).order_by("pk").first()
+        or exact.filter(payment=None).order_by("pk").first()
         # Flagged after our apply call to this or another payment was refused: Stripe moved
         # the money itself, so the row is settled by this movement, not left for staff.
-        or flagged.filter(payment=payment).order_by("pk").first()
-        or flagged.order_by("pk").first()
+        or exact.filter(payment=payment).order_by("pk").first()
+        or exact.order_by("pk").first()
     )
     if row is None:
-        part = rows.filter(payment=None, status="flagged", amount__gt=value).order_by("pk").first()
+        part = flagged.filter(payment=None, left__gt=value).order_by("pk").first()
         if part is None:
             return RETRY_LATER  # its `funded` event has not come yet
-        note = (
-            f"Stripe applied {value} {currency} of it to payment {payment.reference};"
-            f" {part.amount - value} {currency} is left on the customer's balance."
-        )
-        CustomerFunds.objects.filter(pk=part.pk).update(note=note)
-        audit.record(part, action="customer_funds_partly_applied", label=source, note=note)
-        return "no_change"
+        return _applied_in_part(part, value, payment, source)
     note = f"Applied by the gateway to payment {payment.reference}."
-    changed = CustomerFunds.objects.filter(pk=row.pk, status=row.status).update(
-        status="applied", payment=payment, note=note
-    )
+    changed = CustomerFunds.objects.filter(
+        pk=row.pk, status=row.status, applied_amount=row.applied_amount
+    ).update(status="applied", payment=payment, note=note, applied_amount=F("amount"))
     if changed:
         audit.record(row, action="customer_funds_applied", label=source, note=note)
     return "applied" if changed else "no_change"
+
+
+def _applied_in_part(part: CustomerFunds, value: Decimal, payment: Payment, source: str) -> str:
+    """Count a part of a flagged arrival the gateway moved to a payment; the rest stays flagged.
+
+    Each movement is its own webhook event, stored once, so a part is never counted twice; the
+    update is conditional on the amount applied so far, so two concurrent parts both count.
+    """
+    applied = part.applied_amount + value
+    left = part.amount - applied
+    note = (
+        f"Stripe applied {applied} {part.currency} of it to payments (last {value} to"
+        f" {payment.reference}); {left} {part.currency} is left on the customer's balance."
+    )
+    changed = CustomerFunds.objects.filter(
+        pk=part.pk, status="flagged", applied_amount=part.applied_amount
+    ).update(applied_amount=applied, note=note)
+    if not changed:
+        return RETRY_LATER  # another part was counted meanwhile: the gateway resends this one
+    audit.record(
+        part, action="customer_funds_partly_applied", label=source, note=note, amount=str(value)
+    )
+    return "no_change"
 
 
 def apply_funds(funds_id: int, *, today: date) -> str:

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from renewals.checkout.models import Order
@@ -224,6 +224,9 @@ class CustomerFunds(models.Model):
         "accounts.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     amount = models.DecimalField(max_digits=16, decimal_places=3)
+    # What the gateway moved from this arrival to payments in parts, while the row is flagged
+    # (funds.funds_applied); the row is applied once the parts make the whole amount.
+    applied_amount = models.DecimalField(max_digits=16, decimal_places=3, default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=FUNDS_STATUSES)
     payment = models.ForeignKey(
@@ -246,6 +249,10 @@ class CustomerFunds(models.Model):
         verbose_name_plural = "customer funds"
         constraints = [
             models.UniqueConstraint(fields=["gateway", "event_id"], name="one_funds_row_per_event"),
+            models.CheckConstraint(
+                condition=Q(applied_amount__gte=0, applied_amount__lte=F("amount")),
+                name="customer_funds_applied_within_amount",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=[s for s, _l in FUNDS_STATUSES]),
                 name="customer_funds_status_known",

@@ -6,6 +6,10 @@ Dates that renewals move (renewal date, lapse date) are read-only here: a renewa
 too (no auto-renew on a trial, partner or konbini subscription), the purchaser gets the
 auto-renew confirmation email, and every change is an audit event with the changed fields,
 before and after, shown on the change page.
+
+`actions` (and the outbox, auto-renew and email code it brings) is imported where the form and
+the admin use it, not at the top: admin autodiscovery imports this module in every process at
+start-up, `renewals show` included (#15).
 """
 
 from django import forms
@@ -16,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from renewals.core import clock
 from renewals.core.models import AuditEvent
 
-from . import actions, periods, rules
+from . import periods, rules
 from .models import STAGE_CHOICES, Subscription, Term
 
 AUDIT_TRAIL_LIMIT = 100
@@ -92,6 +96,8 @@ class SubscriptionForm(forms.ModelForm):
         before = (
             None if self.instance._state.adding else Subscription.objects.get(pk=self.instance.pk)
         )
+        from . import actions
+
         # R11 holds for staff too: the action refuses the same, this says it next to the field.
         for code in actions.settings_refusal(before, self.instance, today=clock.today()):
             self.add_error("auto_renew", AUTO_RENEW_REFUSALS.get(code, code))
@@ -188,6 +194,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        from . import actions
+
         today = clock.today()
         if not change:
             actions.create_subscription(obj, today=today, actor=request.user)

@@ -150,6 +150,16 @@ def auto_renew_change_reasons(
     return tuple(code for code, fails in failing if fails)
 
 
+# Every reason auto_renew_change_reasons can give (each has its words in the catalogue).
+AUTO_RENEW_REASONS = (
+    NOT_PURCHASER,
+    PARTNER_MANAGED,
+    TRIAL,
+    CANCELLED_REASON,
+    PAYMENT_METHOD_NOT_RECURRING,
+)
+
+
 # R19: why money recorded on a day cannot renew a subscription's term (the renewal door).
 REFUSED_TRIAL = "trial"
 REFUSED_CANCELLED = "cancelled"

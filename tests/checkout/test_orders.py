@@ -152,6 +152,20 @@ def test_second_open_order_for_same_term_is_refused_and_creates_nothing(buyer, c
     assert OrderLine.objects.count() == 1
 
 
+def test_a_reused_idempotency_key_is_refused_and_takes_back_its_number(buyer, customer):
+    first = _order(
+        [priced_subscription(purchaser=buyer, customer=customer)], buyer, idempotency_key="k"
+    )
+    other = priced_subscription(id="SUB-2", purchaser=buyer, customer=customer)
+    with pytest.raises(DomainError) as refused:
+        _order([other], buyer, idempotency_key="k")
+    assert refused.value.code == "duplicate_request"
+    # No savepoint of its own: the refusal left create_order's block, which took back the
+    # number it had drawn; the transaction goes on and the next order takes that number.
+    assert list(Order.objects.values_list("number", flat=True)) == [first.number]
+    assert _order([other], buyer).number == first.number[:-6] + "000002"
+
+
 def test_database_refuses_two_holding_lines_for_one_term(buyer, customer):
     sub = priced_subscription(purchaser=buyer, customer=customer)
     order = _order([sub], buyer)

@@ -102,8 +102,14 @@ def test_change_refusals_have_words_and_a_status():
         assert reason in MESSAGES and reason in API_STATUS
 
 
+def test_each_auto_renew_reason_has_words():
+    for reason in rules.AUTO_RENEW_REASONS:
+        assert f"auto_renew_refused:{reason}" in MESSAGES
+
+
 def test_no_words_or_status_without_a_refusal():
     keys = {key for _code, key, _params, _where in RAISED} | set(CHANGE_REASONS)
+    keys |= {f"auto_renew_refused:{reason}" for reason in rules.AUTO_RENEW_REASONS}
     assert set(MESSAGES) - keys <= FALLBACKS
     codes = {key.split(":")[0] for key in keys}
     assert set(API_STATUS) <= codes

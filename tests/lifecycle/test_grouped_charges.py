@@ -248,3 +248,78 @@ def test_a_group_partly_claimed_by_another_run_charges_the_rest_once_under_their
     assert sorted(order.lines.values_list("subscription_id", flat=True)) == sorted([b.pk, c.pk])
     assert order.idempotency_key == charges.order_key([(b.pk, TODAY, 0), (c.pk, TODAY, 0)])
     assert SandboxPayment.objects.count() == 1
+
+
+def test_a_retry_and_a_first_charge_due_the_same_day_are_one_order():
+    # a's card is declined on its D; the purchaser saves a working card for it. The next day a's
+    # retry (D+1) and c's first charge (c's D) are due for the same purchaser, CSN, currency and
+    # card: one order, one charge, one receipt listing both (R12, "retries included").
+    buyer = UserFactory()
+    customer = CustomerFactory()
+    a = subscription(buyer, customer=customer, renewal_date=TODAY, auto_renew=True, declined=True)
+    daily.run_daily(TODAY)
+    assert Order.objects.get().status == "failed"
+    good = CardFactory(user=buyer)
+    Subscription.objects.filter(pk=a.pk).update(card=good)
+    c = subscription(
+        buyer, customer=customer, renewal_date=TODAY + days(1), auto_renew=True, card=good
+    )
+
+    run = daily.run_daily(TODAY + days(1))
+
+    joined = Order.objects.exclude(status="failed").get()
+    assert (joined.status, joined.lines.count()) == ("paid", 2)
+    assert SandboxPayment.objects.count() == 2  # the declined charge and this one
+    assert run.counts["charges"] == {"succeeded": 2}
+    (receipt,) = emails("auto-renewal-receipt")
+    assert a.pk in receipt.text and c.pk in receipt.text
+    assert Subscription.objects.get(pk=a.pk).renewal_date == date(
+        2027, 5, 1
+    )  # paying late never moves D
+    assert Subscription.objects.get(pk=c.pk).renewal_date == date(2027, 5, 2)
+    attempts = ChargeAttempt.objects.filter(business_date=TODAY + days(1))
+    assert set(attempts.values_list("order_id", flat=True)) == {joined.pk}
+
+
+def test_a_member_paid_by_hand_meanwhile_drops_out_and_the_rest_is_charged_now(monkeypatch):
+    # Between the offers' read and the order, the customer opens a manual order for b's term
+    # (a race): the group's order is refused for b only; a is charged the same day, alone.
+    from renewals.checkout.models import Order as OrderModel
+
+    buyer, customer = UserFactory(), CustomerFactory()
+    a, b = (
+        subscription(buyer, customer=customer, renewal_date=TODAY, auto_renew=True) for _ in "ab"
+    )
+    b.card = a.card
+    Subscription.objects.filter(pk=b.pk).update(card=a.card)
+    read_offers = charges.renewal_offers
+
+    def offers_then_a_manual_order(subs, **kwargs):
+        offers = read_offers(subs, **kwargs)
+        manual = OrderModel.objects.create(
+            number="R-MANUAL", customer=customer, currency="EUR", purchase_method="online",
+            payment_method="konbini", status="pending_payment", placed_by=buyer,
+            subtotal=1, tax=0, total=1, tax_rate=0, business_date=TODAY,
+        )  # fmt: skip
+        OrderLine.objects.create(
+            order=manual, subscription=b, seats=1, unit_price=1, price_kind="renewal",
+            amount=1, term_start=TODAY, term_end=date(2027, 5, 1),
+        )  # fmt: skip
+        return offers
+
+    monkeypatch.setattr(charges, "renewal_offers", offers_then_a_manual_order)
+    run = daily.run_daily(TODAY)
+
+    auto = Order.objects.get(automatic=True)
+    assert (auto.status, list(auto.lines.values_list("subscription_id", flat=True))) == (
+        "paid", [a.pk]
+    )  # fmt: skip
+    assert run.counts["charges"] == {"succeeded": 1, "skipped": 1}
+    attempt_b = ChargeAttempt.objects.get(subscription=b)
+    assert (attempt_b.status, attempt_b.failure_code, attempt_b.order_id) == (
+        "skipped", "payment_pending", None
+    )  # fmt: skip
+    assert auto.idempotency_key == charges.order_key([(a.pk, TODAY, 0)])
+    assert ChargeAttempt.objects.get(subscription=a).order_key == auto.idempotency_key
+    assert SandboxPayment.objects.count() == 1
+    assert Subscription.objects.get(pk=b.pk).renewal_date == TODAY  # b waits for its own order

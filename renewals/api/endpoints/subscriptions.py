@@ -11,7 +11,11 @@ from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
 from renewals.rows import load_rows
 from renewals.shapes import subscription_json
-from renewals.subscriptions.actions import cancel_scheduled_change, schedule_change
+from renewals.subscriptions.actions import (
+    SettingsRefused,
+    cancel_scheduled_change,
+    schedule_change,
+)
 from renewals.subscriptions.auto_renew import change_auto_renew
 from renewals.subscriptions.models import Subscription
 from renewals.subscriptions.queries import SubscriptionFilters, subscriptions_for
@@ -145,9 +149,7 @@ def update_subscription(request, subscription_id: str, body: schemas.AutoRenewIn
         raise ApiError(
             422,
             "auto_renew_refused",
-            "Auto-renew cannot be changed for this subscription: "
-            + ", ".join(result.reasons)
-            + ".",
+            SettingsRefused(id=result.id, reasons=result.reasons).message,
             details=[{"id": result.id, "reasons": list(result.reasons)}],
         )
     qs = visible_subscription(request.user, subscription_id)

@@ -152,6 +152,33 @@ def test_part_of_an_arrival_applied_by_stripe_says_what_is_left(fake_stripe, cli
     assert row.status == "flagged" and "1800.000 JPY is left" in row.note
 
 
+def test_parts_stripe_applied_add_up_and_the_last_one_settles_the_arrival(fake_stripe, client):
+    # 15,000 arrived, flagged (no payment owed exactly that). Stripe moves 13,200 to our order
+    # and later the 1,800 left to another payment: the row counts both, then leaves the to-do.
+    order, customer = bank_transfer_order()
+    post(client, funded(fake_stripe, customer, 15000))
+    first, _txn = applied(fake_stripe, customer, order.payment, 13200)
+    assert post(client, first).status_code == 200
+    row = CustomerFunds.objects.get()
+    assert (row.status, row.applied_amount) == ("flagged", 13200)
+    assert post(client, first).json()["duplicate"] is True  # re-sent: counted once
+    assert CustomerFunds.objects.get().applied_amount == 13200
+    second, _txn = applied(fake_stripe, customer, order.payment, 1800)
+    assert post(client, second).json()["outcome"] == "applied"
+    row = CustomerFunds.objects.get()
+    assert (row.status, row.applied_amount, row.amount) == ("applied", 15000, 15000)
+
+
+def test_a_part_larger_than_what_is_left_is_not_counted(fake_stripe, client):
+    order, customer = bank_transfer_order()
+    post(client, funded(fake_stripe, customer, 15000))
+    post(client, applied(fake_stripe, customer, order.payment, 13200)[0])
+    # 2,000 more cannot have come from this arrival (1,800 is left): its own arrival is awaited.
+    assert post(client, applied(fake_stripe, customer, order.payment, 2000)[0]).status_code == 404
+    row = CustomerFunds.objects.get()
+    assert (row.status, row.applied_amount) == ("flagged", 13200)
+
+
 def test_a_same_sized_second_arrival_is_not_taken_for_the_money_stripe_applied(
     fake_stripe, client, django_capture_on_commit_callbacks
 ):
