@@ -12,13 +12,22 @@ line holding the term, subscription and sandbox payment, where D = 70% of the ev
    `/webhooks/sandbox` through the Django test client (middleware, view, in-process, one at a
    time): verify, store the event once, settle the payment, fulfil the order (term, renewal
    date, audit), queue the order confirmation (delivery is the workers' job, left out);
-2. **baseline** (`baseline()`): the same events for the second set, by hand with raw psycopg —
-   verify, parse, INSERT … ON CONFLICT DO NOTHING RETURNING (a duplicate stops there), one
-   locking SELECT of payment, order, line and subscription, the payment, order and subscription
-   updated, the term, the audit rows (as many as the handler writes, one INSERT) and the email
-   inserted, the event marked processed, one COMMIT per event.
+2. **baseline** (`bench/webhooks_baseline.py`): the same events for the second set, by hand with raw psycopg —
+   verify, parse, INSERT … ON CONFLICT DO NOTHING RETURNING of the event, stored processed (a
+   duplicate stops there); one locking SELECT of payment, order, line, subscription,
+   purchaser, customer and product with the subscription's last event sequence; the payment
+   and the order updated, the subscription's cart lines deleted, the term inserted, the
+   subscription updated; the year's invoice counter taken (one upsert RETURNING) and the tax
+   invoice inserted (seller, bill-to, lines frozen); the `subscription.renewed` and
+   `order.paid` events (payloads of their API shapes' size) in one INSERT and their two
+   subject/sequence rows in another; the audit rows (as many as the handler writes for that
+   kind of event, one INSERT) and the confirmation email; one COMMIT per event: 13 statements
+   and the COMMIT (no `subscription.stage_changed`: these renewals keep the subscription
+   active, so the handler writes none either; no deliveries: the bench has no endpoints).
 It asserts every payment of the first set succeeded once (one new term, one confirmation, one
-stored event each), and counts the statements of one settling event and of one duplicate.
+stored event each), and counts the statements of a settling konbini and transfer event and of a
+duplicate — as the baseline's are counted: transaction control (BEGIN, COMMIT, SAVEPOINT,
+RELEASE) apart, since psycopg's implicit BEGIN and the baseline's COMMIT are not counted either.
 `--quick`: 1,500 events.
 """
 
@@ -30,7 +39,8 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bench.common import checkpoint, raw_connection, report, setup_django, verdict
+from bench.common import checkpoint, report, setup_django, verdict
+from bench.webhooks_baseline import baseline
 
 TODAY = date(2027, 3, 1)
 
@@ -150,97 +160,6 @@ def post_all(events: list[bytes]) -> dict[int, int]:
     return statuses
 
 
-CONFIRMATION = "ご注文ありがとうございます。" * 40  # about the size of a rendered confirmation
-
-
-def baseline(events: list[bytes], audit_rows: int) -> dict:
-    """The same essential work by hand, with raw psycopg: one transaction, one commit per event.
-
-    Per event: verify the signature, parse; INSERT the event ON CONFLICT DO NOTHING RETURNING
-    (a duplicate stops here: 1 statement); lock the payment with its order and line in one
-    query; UPDATE the payment, the order and the subscription; INSERT the term, the audit rows
-    (one multi-row INSERT, as many as the handler writes) and the confirmation email; mark the
-    event processed; COMMIT. Rendering is replaced by a fixed text of a confirmation's size.
-    """
-    import json as jsonlib
-
-    from renewals.payments.gateways.sandbox import (
-        SIGNATURE_HEADER,
-        SandboxGateway,
-        verify_signature,
-    )
-
-    gateway = SandboxGateway()
-    counts = {"statements": 0, "events": 0}
-    with raw_connection() as conn, conn.cursor() as cur:
-        for body in events:
-            header = gateway.signed_headers(body)[SIGNATURE_HEADER]
-            verify_signature(body, header, secret=gateway.secret)
-            event = jsonlib.loads(body)
-            ref = event["data"]["payment_reference"]
-            cur.execute(
-                "INSERT INTO payments_webhookevent (gateway, event_id, type, payload, received)"
-                " VALUES ('sandbox', %s, %s, %s, now()) ON CONFLICT DO NOTHING RETURNING id",
-                [event["id"], event["type"], body.decode()],
-            )
-            row = cur.fetchone()
-            counts["statements"] += 1
-            if row is None:
-                conn.commit()
-                continue
-            event_pk = row[0]
-            cur.execute(
-                "SELECT p.id, p.amount, o.id, o.number, l.subscription_id, l.term_start,"
-                " l.term_end, s.purchaser_id FROM payments_payment p"
-                " JOIN checkout_order o ON o.id = p.order_id"
-                " JOIN checkout_orderline l ON l.order_id = o.id"
-                " JOIN subscriptions_subscription s ON s.id = l.subscription_id"
-                " WHERE p.reference = %s AND p.gateway = 'sandbox' FOR UPDATE OF p, o, s",
-                [ref],
-            )
-            pay_id, _amount, order_id, number, sub_id, term_start, term_end, buyer = cur.fetchone()
-            cur.execute(
-                "UPDATE payments_payment SET status = 'succeeded', received_amount = amount,"
-                " updated = now() WHERE id = %s",
-                [pay_id],
-            )
-            cur.execute(
-                "UPDATE checkout_order SET status = 'paid', paid_at = now() WHERE id = %s",
-                [order_id],
-            )
-            cur.execute(
-                'INSERT INTO subscriptions_term (subscription_id, start, "end", order_number,'
-                " source, created) VALUES (%s, %s, %s, %s, 'order', now())",
-                [sub_id, term_start, term_end, number],
-            )
-            cur.execute(
-                "UPDATE subscriptions_subscription SET renewal_date = %s, lapse_date = %s"
-                " WHERE id = %s",
-                [term_end, term_end, sub_id],
-            )
-            cur.execute(
-                "INSERT INTO core_auditevent (at, actor_label, object_type, object_id, action,"
-                " data) VALUES "
-                + ", ".join(["(now(), 'webhook:sandbox', 'x', %s, 'x', '{}')"] * audit_rows),
-                [str(pay_id)] * audit_rows,
-            )
-            cur.execute(
-                'INSERT INTO notifications_email (kind, dedupe_key, "to", language, subject,'
-                " text, html, headers, message_id, status, attempts, refusals, last_error,"
-                " created) VALUES ('order-confirmation', %s, %s, 'ja', 'ご注文', %s, %s, '{}',"
-                " %s, 'pending', 0, 0, '', now())",
-                [f"bench-confirmation:{number}", f"{buyer}@bench.example", CONFIRMATION,
-                 f"<p>{CONFIRMATION}</p>", f"<{number}@bench>"],
-            )  # fmt: skip
-            cur.execute(
-                "UPDATE payments_webhookevent SET processed = now() WHERE id = %s", [event_pk]
-            )
-            conn.commit()
-            counts["statements"] += 9
-            counts["events"] += 1
-    return counts
-
-
 def check_settled_once(payments) -> None:
     from renewals.checkout.models import Order
     from renewals.core.models import AuditEvent
@@ -261,8 +180,15 @@ def check_settled_once(payments) -> None:
     assert AuditEvent.objects.filter(action="payment_succeeded").count() == n
 
 
-def statements_of(body: bytes) -> int:
-    """Return the SQL statements the handler runs for one delivery of `body`."""
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def statements_of(body: bytes) -> tuple[int, int]:
+    """Return (SQL statements, transaction-control statements) the handler runs for `body`.
+
+    Counted like the baseline's: its BEGIN (psycopg's, implicit) and COMMIT are not counted as
+    statements, so the handler's BEGIN/COMMIT (and any SAVEPOINT/RELEASE) are counted apart.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -274,9 +200,8 @@ def statements_of(body: bytes) -> int:
             "/webhooks/sandbox", body, content_type="application/json",
             headers=SandboxGateway().signed_headers(body),
         )  # fmt: skip
-    return len(
-        [q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    )
+    control = [q for q in queries.captured_queries if q["sql"].startswith(TRANSACTION_CONTROL)]
+    return len(queries.captured_queries) - len(control), len(control)
 
 
 def main() -> None:
@@ -298,18 +223,20 @@ def main() -> None:
     outbox.deliver_later = lambda ids: None  # delivery is the workers' job (both sides)
 
     distinct = round(args.events * (1 - args.duplicates))
-    payments = create_payments(distinct + 2, "A")
-    events = make_events(payments, args.events + 2, args.seed)
-    # Two settling events measured alone for their statements, then one duplicate of each.
-    first = [e for e in events if b"sbx_bench_A000000" in e][:1] + [
-        e for e in events if b"sbx_bench_A000001" in e
-    ][:1]
+    payments = create_payments(distinct + 3, "A")
+    events = make_events(payments, args.events + 3, args.seed)
+    # Measured alone for their statements: a konbini payment's event (A000000, k % 10 < 7) that
+    # issues the year's first invoice (its counter is created), a second one (the steady
+    # state), a transfer's (A000007), then a duplicate of the second.
+    first = [next(e for e in events if f"sbx_bench_A{k:06d}".encode() in e) for k in (0, 1, 7)]
     events = [e for e in events if e not in first]
-    audit_before = AuditEvent.objects.count()
-    settling = statements_of(first[0])
-    audit_rows = AuditEvent.objects.count() - audit_before
-    statements_of(first[1])
-    duplicate = statements_of(first[0])
+    statements_of(first[0])
+    audit_rows, measured = {}, {}
+    for body, kind in ((first[1], "payment.succeeded"), (first[2], "transfer.received")):
+        audit_before = AuditEvent.objects.count()
+        measured[kind] = statements_of(body)
+        audit_rows[kind] = AuditEvent.objects.count() - audit_before
+    duplicate, duplicate_control = statements_of(first[1])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     checkpoint()
@@ -339,9 +266,13 @@ def main() -> None:
             ("handler (test client, in-process)", f"{handler:.1f} s = {n / handler:,.0f} events/s"),
             ("baseline (raw psycopg, same writes)", f"{base:.1f} s = {len(base_events) / base:,.0f} events/s"),
             ("ratio", f"{(handler / n) / (base / len(base_events)):.1f}x"),
-            ("statements: settling event", f"{settling} (baseline 9), {audit_rows} audit rows"),
-            ("statements: duplicate", f"{duplicate} (baseline 1)"),
-            ("settled exactly once", f"{distinct + 2:,} payments, {distinct + 2:,} confirmations"),
+            *(
+                (f"statements: settling {kind}", f"{sql} + {control} BEGIN/COMMIT/SAVEPOINT/RELEASE"
+                 f" (baseline 13 + COMMIT), {audit_rows[kind]} audit rows")
+                for kind, (sql, control) in measured.items()
+            ),
+            ("statements: duplicate", f"{duplicate} + {duplicate_control} BEGIN/COMMIT (baseline 1 + COMMIT)"),
+            ("settled exactly once", f"{distinct + 3:,} payments, {distinct + 3:,} confirmations"),
         ],
     )  # fmt: skip
     ratio = (handler / n) / (base / len(base_events))

@@ -40,31 +40,37 @@ def pdf_path(number: str) -> str:
     return f"/billing/invoices/{number}.pdf"
 
 
-def invoice_fulfilled_order(order: Order, *, today: date) -> Invoice | None:
+def invoice_fulfilled_order(order: Order, lines=None, *, today: date) -> Invoice | None:
     """Issue the invoice of an order the renewal door just fulfilled (checkout's `on_fulfilled`).
 
     An `invoiced` order (net terms, R9) gets its unpaid invoice, due in INVOICE_NET_DAYS; a
     `paid` one (card, konbini, transfer) its tax invoice issued paid (R20). Any other status
-    (money the door refused, kept for refund) gets none.
+    (money the door refused, kept for refund) gets none. `lines`: the order's lines with their
+    subscriptions, purchasers and products, as fulfilment loaded them (read again if None).
     """
     if order.status in ("invoiced", "paid"):
-        return issue_invoice(order, today=today)
+        return issue_invoice(order, today=today, lines=lines)
     return None
 
 
-@transaction.atomic
-def issue_invoice(order: Order, *, today: date, actor=None) -> Invoice:
+@transaction.atomic(savepoint=False)  # joins the fulfilment's transaction (#15)
+def issue_invoice(order: Order, *, today: date, actor=None, lines=None) -> Invoice:
     """Issue the tax invoice of a paid or invoiced order with a gapless number (R9, R20).
 
     A paid order's invoice is issued paid on `today`; an invoiced order's is unpaid, due in
     INVOICE_NET_DAYS, and queues `invoice-issued` after commit (a paid order's confirmation
     email links its invoice instead). It is written in the purchaser's language, with the
     seller, buyer, purchase order and lines frozen. Idempotent: an order has at most one invoice.
+    `lines`, when given, are the order's lines as its fulfilment loaded them (with subscription,
+    product and purchaser); otherwise they are read.
     """
     existing = Invoice.objects.filter(order=order).first()
     if existing:
         return existing
-    lines = list(order.lines.select_related("subscription__offering", "subscription__purchaser"))
+    if lines is None:
+        lines = list(
+            order.lines.select_related("subscription__offering", "subscription__purchaser")
+        )
     customer = order.customer
     paid = order.status == "paid"
     purchaser = order.placed_by or (lines[0].subscription.purchaser if lines else None)

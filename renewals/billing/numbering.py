@@ -1,7 +1,7 @@
 """Invoice and credit-note numbers: `INV-` / `CN-<year>-<6 digits>`, gapless within a year
 (tax law wants no holes), each from its own yearly counter."""
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from .models import CreditNoteSequence, InvoiceSequence
 
@@ -30,15 +30,22 @@ def next_credit_note_sequence(year: int) -> int:
     return _next(CreditNoteSequence, year)
 
 
+TAKE = "UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"
+
+
 def _next(counter_model, year: int) -> int:
-    if not transaction.get_connection().in_atomic_block:
+    """Add one to the year's counter and return it: one `UPDATE … RETURNING` (#15), which
+    locks the row until the issuing transaction ends. The year's first number creates the row
+    (`INSERT … ON CONFLICT DO NOTHING`: another issuer may create it first) and takes again."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("numbering must run inside the issuing transaction")
-    try:
-        with transaction.atomic():
-            counter_model.objects.get_or_create(year=year)
-    except IntegrityError:  # another issuer created the year's row first
-        pass
-    counter = counter_model.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+    take = TAKE.format(table=connection.ops.quote_name(counter_model._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(take, [year])
+        row = cursor.fetchone()
+        if row is None:
+            counter_model.objects.bulk_create([counter_model(year=year)], ignore_conflicts=True)
+            cursor.execute(take, [year])
+            row = cursor.fetchone()
+    return row[0]

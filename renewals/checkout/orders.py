@@ -165,13 +165,13 @@ def _remove_cart_lines(order: Order) -> int:
     return deleted
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the payment's transaction (#15)
 def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfilled=None) -> bool:
     """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
 
     An order on net terms (payment method `invoice`, R9) is fulfilled the same way but becomes
     `invoiced`, not `paid`, and gets no payment confirmation: its invoice tells the customer
-    what is due (`order_invoice_paid` makes it `paid` later). `on_fulfilled(order)`, when
+    what is due (`order_invoice_paid` makes it `paid` later). `on_fulfilled(order, lines)`, when
     given, runs in the same transaction once the door has renewed the terms and the status is
     saved, before the emails — billing issues the order's tax invoice there (R20), so money the
     door refuses never gets one.
@@ -184,9 +184,12 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     as `payment_after_release` for staff to refund (see `keep_payment`). Returns whether the
     order became paid (or invoiced).
     """
-    # The placer (the renewal's actor) is read with the locked row; its own row is not locked.
+    # Its customer and placer come with it (the invoice and the door's audit need them); only
+    # the order's row is locked.
     order = (
-        Order.objects.select_for_update(of=("self",)).select_related("placed_by").get(pk=order_id)
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer", "placed_by")
+        .get(pk=order_id)
     )
     if order.status in FULFILLED_STATUSES:
         return False
@@ -237,7 +240,7 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     _remove_cart_lines(order)
     audit.record(order, action=f"order_{order.status}", label=actor_label, previous=previous)
     if on_fulfilled is not None:
-        on_fulfilled(order)
+        on_fulfilled(order, lines)
     if not invoiced:  # an invoiced order's event is billing's order.invoiced
         events.emit("order.paid", [order], today=today)
         emails.queue_order_emails(order, lines)

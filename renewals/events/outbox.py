@@ -4,11 +4,13 @@ Domain doors call `emit(type, objects, today=...)` with the objects the fact is 
 object's API shape is built by the shaper registered for its kind (renewals.events.shapes,
 plugged in at start-up), so domain apps never import the API. A fixed number of statements per
 call whatever the number of objects: the shapes' queries, one for sequences, one for the
-transaction id, one INSERT of events, one of subjects, one of deliveries.
+transaction id, one INSERT of events, one of subjects, one of deliveries. Inside `batched()` (one
+webhook event, #15) the events of the block share those last five, written when it ends.
 """
 
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +23,7 @@ from .models import Delivery, Endpoint, Event, EventSubscription
 from .types import EVENT_TYPES, object_kind
 
 SEQUENCE_RETRIES = 5
+_pending: ContextVar[list | None] = ContextVar("events_pending", default=None)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,28 @@ def horizon() -> tuple[int, int | None] | None:
         return limit, own
 
 
+@contextmanager
+def batched():
+    """Write the events emitted in the block together when it ends, in the order emitted.
+
+    Each is shaped when emitted (the state its fact left); the block's events then share one
+    position, one numbering, one INSERT of events, one of subjects and one look-up of endpoints
+    (#15). Use it inside the transaction of their facts: an exception discards them with it.
+    Nested blocks share the outermost.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+        pending = _pending.get()
+    finally:
+        _pending.reset(token)
+    if pending:
+        _write([event for event, _ids in pending], [ids for _event, ids in pending])
+
+
 def emit(
     event_type: str,
     objects: Iterable,
@@ -86,12 +111,14 @@ def emit(
     if not connection.in_atomic_block:
         raise RuntimeError("events are written in the transaction of their fact (R22)")
     objects = list(objects)
+    pending = _pending.get()
     if dedupe:
         taken = set(
             Event.objects.filter(dedupe_key__in=list(dedupe.values())).values_list(
                 "dedupe_key", flat=True
             )
         )
+        taken.update(event.dedupe_key for event, _ids in pending or () if event.dedupe_key)
         objects = [o for o in objects if dedupe.get(_pk(o)) not in taken]
     if not objects:
         return []
@@ -111,9 +138,17 @@ def emit(
                 dedupe_key=(dedupe or {}).get(_pk(obj)),
             )
         )
-    _insert(events, [item.subscription_ids for item in shaped])
-    _queue_deliveries(events)
+    subjects = [item.subscription_ids for item in shaped]
+    if pending is not None:
+        pending.extend(zip(events, subjects, strict=True))
+    else:
+        _write(events, subjects)
     return events
+
+
+def _write(events: list[Event], subjects: list[tuple[str, ...]]) -> None:
+    _insert(events, subjects)
+    _queue_deliveries(events)
 
 
 def _pk(obj):

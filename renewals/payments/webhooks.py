@@ -7,7 +7,8 @@ gateway's retry is processed normally; a duplicate delivery is acknowledged and 
 
 The hot path (#15, docs/performance.md): the dedupe insert comes first (`INSERT … ON CONFLICT
 DO NOTHING RETURNING`, so a duplicate costs one statement after the signature check), one
-lookup of the payment, the audit rows of the event in one INSERT, one commit per event.
+lookup of the payment, the audit rows of the event in one INSERT, its R22 events written
+together (renewals.events.outbox.batched), one commit per event.
 
 Money integrity (R10, R19):
 - the sandbox endpoint answers only while `PAYMENT_GATEWAY=sandbox` (404 otherwise, checked on
@@ -34,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from renewals.core import audit, clock, logs
+from renewals.events import outbox as events
 
 from . import actions, funds
 from .gateways import get_gateway
@@ -110,6 +112,7 @@ def receive_webhook(gateway_name: str, body: bytes, headers, *, today: date) -> 
         logs.bind(payment=notice.payment_reference, order=notice.metadata.get("order")),
         transaction.atomic(),
         audit.batched(),
+        events.batched(),
     ):
         # The dedupe insert first (#15): a re-sent event costs this one statement. Stored
         # already processed: applying it is the same transaction, so a failure stores nothing.

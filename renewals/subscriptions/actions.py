@@ -18,6 +18,7 @@ card; `tests/structure/test_subscription_doors.py` fails on a write from any oth
 Every door stamps `updated` with the project clock (a bulk write does not run `auto_now`).
 """
 
+from contextlib import nullcontext
 from datetime import date
 
 from django.db import transaction
@@ -79,7 +80,6 @@ class AlreadyRenewed(RenewalRefused):
     """The term a renewal pays for is not the subscription's next term any more (R4)."""
 
 
-@transaction.atomic
 def renew_subscriptions(
     renewals: list[tuple[str, date]],
     *,
@@ -107,7 +107,23 @@ def renew_subscriptions(
     never touched. A change scheduled on the subscription for the renewed term is used up
     (cleared) by the renewal, whatever it carried.
     """
-    changes = changes or {}
+    with _joined():
+        return _renew(renewals, today=today, order_number=order_number, source=source,
+                      actor=actor, changes=changes or {})  # fmt: skip
+
+
+def _joined():
+    """The caller's transaction (an order's fulfilment), or a new one when there is none.
+
+    Never a savepoint (#15): the door refuses (raises) before it writes anything, so the caller
+    keeps the money on the order in the same transaction; a database error aborts it whole.
+    """
+    if transaction.get_connection().in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
+
+
+def _renew(renewals, *, today, order_number, source, actor, changes) -> list[Subscription]:
     starts = dict(renewals)
     now = clock.now()
     subs = list(

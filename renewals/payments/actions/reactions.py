@@ -124,7 +124,7 @@ def payment_succeeded(
     (`payment_after_release`) and the payment flagged for staff to refund. Money in another
     currency than the payment's pays nothing: it is recorded and flagged (`_wrong_currency`).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the event's transaction, if any (#15)
         payment = locked(reference, gateway)
         if payment is None:
             return False
@@ -164,7 +164,7 @@ def transfer_received(
     currency than the payment's is recorded and flagged, and counts towards nothing.
     """
     value = Decimal(amount.amount) if hasattr(amount, "amount") else Decimal(amount)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the event's transaction, if any (#15)
         payment = locked(reference, gateway)
         if payment is None:
             return False
@@ -220,7 +220,13 @@ def _wrong_currency(payment: Payment, amount, *, source: str, today: date, money
 
 def _funds_received(payment: Payment, value: Decimal, *, source: str, today: date) -> bool:
     payment.received_amount = Decimal(payment.received_amount or 0) + value
-    payment.save(update_fields=["received_amount", "updated"])
+    outcome = rules.transfer_outcome(
+        expected=Decimal(payment.amount), received=payment.received_amount
+    )
+    paid = payment.status in rules.OPEN and outcome == "succeeded"
+    if paid:  # the whole amount: nothing is left to reconcile (one UPDATE with the amount)
+        payment.needs_reconciliation = False
+    payment.save(update_fields=["received_amount", "needs_reconciliation", "updated"])
     audit.record(payment, action="funds_received", label=source, amount=str(value))
     if payment.status not in rules.OPEN:
         return keep(
@@ -229,12 +235,7 @@ def _funds_received(payment: Payment, value: Decimal, *, source: str, today: dat
             why=f"received {value} on a {payment.status} payment",
             today=today,
         )
-    outcome = rules.transfer_outcome(
-        expected=Decimal(payment.amount), received=payment.received_amount
-    )
-    if outcome == "succeeded":
-        payment.needs_reconciliation = False
-        payment.save(update_fields=["needs_reconciliation", "updated"])
+    if paid:
         return transition(payment, "succeeded", actor_label=source, today=today)
     changed = payment.status != "partially_funded"
     if changed:
