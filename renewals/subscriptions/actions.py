@@ -25,6 +25,7 @@ from django.db import transaction
 
 from renewals.core import audit, clock
 from renewals.core.errors import DomainError
+from renewals.core.updates import update_fields
 from renewals.events import outbox as events
 
 from . import periods, rules
@@ -190,17 +191,10 @@ def _renew(renewals, *, today, order_number, source, actor, changes) -> list[Sub
             # A scheduled change is for one term: this one (used up) or an earlier one (stale).
             sub.scheduled_change = None
     Term.objects.bulk_create(terms)
-    Subscription.objects.bulk_update(
+    update_fields(
+        Subscription,
         subs,
-        [
-            "renewal_date",
-            "lapse_date",
-            "seats",
-            "term",
-            "scheduled_change",
-            "updated",
-        ],
-        batch_size=500,
+        ["renewal_date", "lapse_date", "seats", "term", "scheduled_change", "updated"],
     )
     audit.record_many(subs, action="renewed", actor=actor, order=order_number, source=source)
     audit.record_each(changed, action="renewal_changed", actor=actor)
@@ -224,7 +218,7 @@ def start_lapse(subscription_ids: list[str], *, day: date, label: str = "", **da
     now = clock.now()
     for sub in subs:
         sub.lapse_date, sub.updated = day, now
-    Subscription.objects.bulk_update(subs, ["lapse_date", "updated"], batch_size=500)
+    update_fields(Subscription, subs, ["lapse_date", "updated"])
     audit.record_many(subs, action="lapse_started", label=label, lapse_date=day.isoformat(), **data)
     return len(subs)
 
@@ -253,7 +247,7 @@ def restore_lapse_dates(
             continue
         sub.lapse_date, sub.updated = sub.renewal_date, clock.now()
         restored.append(sub)
-    Subscription.objects.bulk_update(restored, ["lapse_date", "updated"], batch_size=500)
+    update_fields(Subscription, restored, ["lapse_date", "updated"])
     events.emit_stage_changes(restored, before, today=today)
     audit.record_many(restored, action="lapse_restored", actor=actor, label=label, **data)
     audit.record_many(
