@@ -54,7 +54,7 @@ def parse(raw: bytes) -> object:
             text,
             parse_float=Decimal,
             parse_constant=_no_constant,
-            object_pairs_hook=_no_duplicate_keys,
+            object_pairs_hook=_object(),
         )
     except json.JSONDecodeError as exc:
         raise ImportFileError(
@@ -74,14 +74,26 @@ def parse(raw: bytes) -> object:
     return data
 
 
-def _no_duplicate_keys(pairs):
-    # JSON lets a key repeat and the last one wins silently: in an import that hides a mistake.
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen = set()
-        duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
-        raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
-    return data
+def _object():
+    """Return the hook building each JSON object of one file: no key twice, and one copy of
+    each short string value (rows repeat their CSN, term, dates, purchaser: #15)."""
+    shared = {}
+    share = shared.setdefault
+
+    def build(pairs):
+        # JSON lets a key repeat and the last one wins silently: in an import that hides a
+        # mistake.
+        data = {
+            key: share(value, value) if type(value) is str and len(value) <= 64 else value
+            for key, value in pairs
+        }
+        if len(data) != len(pairs):
+            seen = set()
+            duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
+            raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
+        return data
+
+    return build
 
 
 def _no_constant(name):
