@@ -95,8 +95,10 @@ def upsert(model, rows: list[dict], *, key: str, fields: list[str], summary, kin
     return {k: v["pk"] for k, v in fetch(model, key, [r[key] for r in rows], ["pk"]).items()}
 
 
-def upsert_rows(model, columns: list[str], rows: list[tuple], *, conflict, update) -> None:
+def upsert_rows(model, columns: list[str], rows, *, conflict, update) -> None:
     """Insert rows (columns by attname), updating `update` columns on a `conflict` key.
+
+    `rows` is a list of tuples, or an iterator of them when there is at least one.
 
     On PostgreSQL the rows travel by COPY into a temporary table and one INSERT … ON CONFLICT
     moves them: building 100,000 model instances and a parameter list per batch is most of an
@@ -150,11 +152,13 @@ def insert_audit_events(events) -> None:
     if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create([AuditEvent(**e._asdict()) for e in events], BATCH)
         return
+    if not events:
+        return
     now = clock.now()
     upsert_rows(
         AuditEvent,
         ["at", "actor_id", "actor_label", "object_type", "object_id", "action", "data"],
-        [
+        (  # one row at a time into the COPY, not a second list of them all (#15)
             (
                 now,
                 None,
@@ -165,7 +169,7 @@ def insert_audit_events(events) -> None:
                 json.dumps(e.data, cls=DjangoJSONEncoder),
             )
             for e in events
-        ],
+        ),
         conflict=None,
         update=[],
     )

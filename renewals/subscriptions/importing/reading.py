@@ -76,7 +76,8 @@ def parse(raw: bytes) -> object:
 
 def _object():
     """Return the hook building each JSON object of one file: no key twice, and one copy of
-    each short string value (rows repeat their CSN, term, dates, purchaser: #15)."""
+    each short string value and of each small object of strings (rows repeat their CSN, term,
+    dates, purchaser, payment method: #15)."""
     shared = {}
     share = shared.setdefault
 
@@ -91,6 +92,10 @@ def _object():
             seen = set()
             duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
             raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
+        if len(data) <= 4 and all(type(value) is str or value is None for value in data.values()):
+            # A small object of strings (a row's payment method) repeats too: one copy of it,
+            # read only like the rest of the parsed file.
+            return share(tuple(data.items()), data)
         return data
 
     return build
