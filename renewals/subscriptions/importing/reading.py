@@ -42,13 +42,22 @@ def _mb(size: int) -> str:
 
 def parse(raw: bytes) -> object:
     """Decode and parse the file, or raise ImportFileError with one clear message."""
+    return parse_text(decode(raw))
+
+
+def decode(raw: bytes) -> str:
+    """Return the file's text, or raise ImportFileError (too large, not UTF-8)."""
     check_size(len(raw))
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             f"the file is not UTF-8 text (invalid byte at offset {exc.start})"
         ) from None
+
+
+def parse_text(text: str) -> object:
+    """Parse the decoded file (`decode`), or raise ImportFileError with one clear message."""
     try:
         data = json.loads(
             text,
