@@ -8,6 +8,8 @@ users with memberships, catalogue, sandbox cards, subscriptions), then measures 
 1. baseline: the same rows written with PostgreSQL COPY (no parsing, no validation, no diff);
 2. `renewals import FILE` on the empty tables (parse, validate, batch upsert, terms, audit);
 3. the same import again (idempotent: validates and compares, writes nothing).
+The baseline writes what the import essentially must: the rows, their first terms and the audit
+trail (an event per created subscription and one for the import).
 """
 
 import argparse
@@ -98,6 +100,7 @@ def baseline(data: dict) -> None:
 
     from renewals.accounts.models import Card, Customer, Membership, User
     from renewals.catalog.models import Offering, Price, TaxRate
+    from renewals.core.models import AuditEvent
     from renewals.subscriptions import periods
     from renewals.subscriptions.models import Subscription, Term
 
@@ -256,6 +259,20 @@ def baseline(data: dict) -> None:
         Term,
         ["subscription_id", "start", "end", "order_number", "source", "created"],
         map(term_row, data["subscriptions"]),
+    )
+    # The audit trail the import must write: one event per created subscription, one for the
+    # import itself (its counts).
+    label, created = "import:bench-import.json", json.dumps({"created": True})
+    copy_rows(
+        AuditEvent,
+        ["at", "actor_id", "actor_label", "object_type", "object_id", "action", "data"],
+        [
+            *(
+                (now, None, label, Subscription._meta.label_lower, s["id"], "imported", created)
+                for s in data["subscriptions"]
+            ),
+            (now, None, label, "import", "0" * 16, "imported", json.dumps({"held": []})),
+        ],
     )
     reset_sequences(Offering, Customer, User, Card)
 

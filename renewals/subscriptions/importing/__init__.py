@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .history import off_grid_accepted
 from .load import Summary, digest, existing_keys, write_plan
-from .validate import FORMAT, ImportFileError, parse, validate
+from .reading import decode, parse_text
+from .validate import FORMAT, ImportFileError, validate
 
 __all__ = ["FORMAT", "ImportFileError", "ImportResult", "import_bytes"]
 
@@ -33,9 +34,18 @@ def import_bytes(
     payment or bring back a subscription cancelled on that day are held (R19).
     """
     try:
-        data = parse(raw)
+        text = decode(raw)
     except ImportFileError as exc:
         return ImportResult(errors=[f"$: {exc}"])
+    raw_digest = digest(raw)
+    # The bytes are not needed once decoded: a caller handing them over (the command) lets
+    # them go before the parse, which holds the text and the parsed file at once (#15).
+    del raw
+    try:
+        data = parse_text(text)
+    except ImportFileError as exc:
+        return ImportResult(errors=[f"$: {exc}"])
+    del text
     plan, errors = validate(data, existing_keys)
     # R1, R21: a D off the start date's grid is checked against the recorded term history.
     accepted = off_grid_accepted(plan.off_grid)
@@ -47,5 +57,5 @@ def import_bytes(
     if dry_run:
         return ImportResult()
     return ImportResult(
-        summary=write_plan(plan, raw_digest=digest(raw), today=today, actor_label=actor_label)
+        summary=write_plan(plan, raw_digest=raw_digest, today=today, actor_label=actor_label)
     )

@@ -42,19 +42,28 @@ def _mb(size: int) -> str:
 
 def parse(raw: bytes) -> object:
     """Decode and parse the file, or raise ImportFileError with one clear message."""
+    return parse_text(decode(raw))
+
+
+def decode(raw: bytes) -> str:
+    """Return the file's text, or raise ImportFileError (too large, not UTF-8)."""
     check_size(len(raw))
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             f"the file is not UTF-8 text (invalid byte at offset {exc.start})"
         ) from None
+
+
+def parse_text(text: str) -> object:
+    """Parse the decoded file (`decode`), or raise ImportFileError with one clear message."""
     try:
         data = json.loads(
             text,
             parse_float=Decimal,
             parse_constant=_no_constant,
-            object_pairs_hook=_no_duplicate_keys,
+            object_pairs_hook=_object(),
         )
     except json.JSONDecodeError as exc:
         raise ImportFileError(
@@ -74,14 +83,31 @@ def parse(raw: bytes) -> object:
     return data
 
 
-def _no_duplicate_keys(pairs):
-    # JSON lets a key repeat and the last one wins silently: in an import that hides a mistake.
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen = set()
-        duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
-        raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
-    return data
+def _object():
+    """Return the hook building each JSON object of one file: no key twice, and one copy of
+    each short string value and of each small object of strings (rows repeat their CSN, term,
+    dates, purchaser, payment method: #15)."""
+    shared = {}
+    share = shared.setdefault
+
+    def build(pairs):
+        # JSON lets a key repeat and the last one wins silently: in an import that hides a
+        # mistake.
+        data = {
+            key: share(value, value) if type(value) is str and len(value) <= 64 else value
+            for key, value in pairs
+        }
+        if len(data) != len(pairs):
+            seen = set()
+            duplicate = next(k for k, _v in pairs if k in seen or seen.add(k))
+            raise ValueError(f"the key {json.dumps(duplicate)} appears twice in one object")
+        if len(data) <= 4 and all(type(value) is str or value is None for value in data.values()):
+            # A small object of strings (a row's payment method) repeats too: one copy of it,
+            # read only like the rest of the parsed file.
+            return share(tuple(data.items()), data)
+        return data
+
+    return build
 
 
 def _no_constant(name):

@@ -24,9 +24,9 @@ def subscription(check, path: str, row: dict, refused: set[str]) -> dict:
     and references on the validator `check`."""
     sub = {"id": row["id"]}
     csn = row["csn"]
-    sub["csn"] = check.ref("csns", csn, f"{path}.csn") if csn else None
+    sub["csn"] = check.ref("csns", csn, path, ".csn") if csn else None
     offering = row["offering"]
-    sub["offering"] = check.ref("offerings", offering, f"{path}.offering") if offering else None
+    sub["offering"] = check.ref("offerings", offering, path, ".offering") if offering else None
     sub["term"] = term = row["term"]
     sub["seats"] = row["seats"]
     sub["currency"] = row["currency"]
@@ -55,7 +55,7 @@ def subscription(check, path: str, row: dict, refused: set[str]) -> dict:
     if "partner" in refused:
         sub["partner_ok"] = None
     elif partner is not None:
-        check.ref("partners", partner, f"{path}.partner")
+        check.ref("partners", partner, path, ".partner")
     if method == "partner" and not partner and "partner_ok" not in sub:
         check.fault(
             f"{path}.partner", 'is required when the purchase method is "partner"', after="partner"
@@ -65,7 +65,7 @@ def subscription(check, path: str, row: dict, refused: set[str]) -> dict:
     sub["partner"] = partner or ""
     purchaser = row["purchaser"]
     if purchaser:
-        check.ref("emails", purchaser, f"{path}.purchaser")
+        check.ref("emails", purchaser, path, ".purchaser")
     sub["purchaser"] = purchaser
     if "payment_method" in refused:
         sub["payment"] = payment = None

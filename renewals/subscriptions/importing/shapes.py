@@ -161,12 +161,20 @@ def _country(value):
     return value
 
 
-def _day(value):
-    if isinstance(_required(value), str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+@lru_cache(maxsize=4096)
+def _iso_day(value: str) -> date | None:
+    # Cached: rows repeat their dates, and one date object serves them all.
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             return date.fromisoformat(value)
         except ValueError:
             pass
+    return None
+
+
+def _day(value):
+    if isinstance(_required(value), str) and (day := _iso_day(value)) is not None:
+        return day
     refuse(f"{show(value)} is not a date in the form YYYY-MM-DD")
 
 

@@ -36,6 +36,55 @@ REFERENCE_NAMES = {
 }
 
 
+# The fields of a subscription whose values repeat from row to row (strings and dates).
+REPEATED = frozenset(
+    ("csn", "offering", "term", "currency", "start_date", "renewal_date")
+    + ("purchase_method", "partner", "purchaser")
+)
+
+
+class PlannedSubscription:
+    """One subscription of a valid file, ready to be written: read as `row["term"]`.
+
+    A plan holds every subscription of the file at once (100,000 of them): slots, not a dict,
+    and the values that repeat (CSNs, terms, dates, payment methods) shared between rows (#15).
+    """
+
+    __slots__ = (
+        "id",
+        "csn",
+        "offering",
+        "term",
+        "seats",
+        "currency",
+        "start_date",
+        "renewal_date",
+        "auto_renew",
+        "trial",
+        "purchase_method",
+        "partner",
+        "purchaser",
+        "payment",
+        "path",
+    )
+
+    def __init__(self, sub: dict, share):
+        for name in self.__slots__:
+            value = sub[name]
+            setattr(self, name, share(value) if name in REPEATED else value)
+        # Shared between the rows naming the same method: read only.
+        self.payment = share(tuple(self.payment.items()), self.payment)
+
+    def __getitem__(self, name: str):
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def get(self, name: str, default=None):
+        return getattr(self, name, default)
+
+
 @dataclass
 class Plan:
     """The clean content of a valid file, ready to be written."""
@@ -46,7 +95,7 @@ class Plan:
     partners: list[dict] = field(default_factory=list)
     customers: list[dict] = field(default_factory=list)
     users: list[dict] = field(default_factory=list)
-    subscriptions: list[dict] = field(default_factory=list)
+    subscriptions: list[PlannedSubscription] = field(default_factory=list)
     # (JSON path, id, start, D, term) of the rows whose D the start date's grid does not reach.
     off_grid: list[tuple] = field(default_factory=list)
 
@@ -62,10 +111,13 @@ class Validator:
         self.defined = {what: set() for what in REFERENCE_NAMES}
         self.refs: dict[str, list[tuple[str, str]]] = {what: [] for what in REFERENCE_NAMES}
         self._faults: list[tuple[float, str]] = []
+        self._shared: dict = {}
 
-    def ref(self, kind: str, key: str, path: str) -> str:
-        """Note a reference, checked once every section is read (in the file or the DB)."""
-        self.refs[kind].append((key, path))
+    def ref(self, kind: str, key: str, path: str, where: str = "") -> str:
+        """Note a reference at `path` + `where`, checked once every section is read (in the file
+        or the DB). A key already defined by an earlier section needs no check: not kept."""
+        if key not in self.defined[kind]:
+            self.refs[kind].append((key, path + where))
         return key
 
     def resolve(self) -> None:
@@ -89,33 +141,37 @@ class Validator:
         The section's unknown fields are reported first, as a list of what to remove; a row's
         other faults when the next row is read, after its semantic checks: a semantic fault
         given with `after` is placed among the shape faults, behind that field.
+        The section is taken out of the parsed file and each row let go once read (#15).
         """
-        value = self.data.get(section)
+        value = self.data.pop(section, None)
         if value is None:
             return
         if not isinstance(value, list):
             self.error(f"$.{section}", f"must be a list, not {kind(value)}")
             return
         model = shapes.SECTIONS[section]
-        order = {name: rank for rank, name in enumerate(model.model_fields)}
-        rows = []
+        known = model.model_fields
         for index, item in enumerate(value):
-            path = f"$.{section}[{index}]"
             if not isinstance(item, dict):
-                self.error(path, f"must be an object, not {kind(item)}")
+                self.error(f"$.{section}[{index}]", f"must be an object, not {kind(item)}")
                 continue
+            for key in sorted(key for key in item if key not in known):
+                # unknown fields: the whole section's come first
+                self.error(f"$.{section}[{index}].{key}", "is not a known field")
+        self._order = order = {name: rank for rank, name in enumerate(known)}
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                continue
+            value[index] = None
+            path = f"$.{section}[{index}]"
             values, faults = shapes.check(model, item)
-            for name, where, message in faults:
-                if name is None:  # unknown fields: the whole section's come first
-                    self.error(f"{path}{where}", message)
-            rows.append((path, item, values, [fault for fault in faults if fault[0]]))
-        self._order = order
-        for path, item, values, faults in rows:
             self.raw = item
             self._faults = [
-                (order[name], f"{path}{where}: {message}") for name, where, message in faults
+                (order[name], f"{path}{where}: {message}")
+                for name, where, message in faults
+                if name is not None
             ]
-            yield path, values, {name for name, _where, _message in faults}
+            yield path, values, {name for name, _where, _message in faults if name is not None}
             self.flush()
 
     def fault(self, path: str, message: str, *, after: str | None = None) -> None:
@@ -128,16 +184,25 @@ class Validator:
         self.errors.extend(text for _rank, text in self._faults)
         self._faults = []
 
-    def unique(self, seen: dict, key, path: str, what: str) -> bool:
+    def unique(self, seen: dict, key, path: str, what: str, where: str = "") -> bool:
+        """Note `key` at row `path` (field `where`); False, with an error, if already seen."""
         self.flush()
         if key in seen:
             self.error(
-                path,
-                f"{what} {show(key) if isinstance(key, str) else key} already appears at {seen[key]}",
+                path + where,
+                f"{what} {show(key) if isinstance(key, str) else key} already appears at"
+                f" {seen[key]}{where}",
             )
             return False
         seen[key] = path
         return True
+
+    def share(self, value, shared=None):
+        """Return the one copy kept of values equal to `value` (a CSN, a term, a date...), or
+        of `shared` under the key `value`: rows repeat them, the plan holds one (#15)."""
+        if value is None or value is True or value is False:
+            return value
+        return self._shared.setdefault(value, value if shared is None else shared)
 
     # Sections.
 
@@ -164,7 +229,7 @@ class Validator:
             if rate is not None and rate >= 1:
                 self.fault(f"{path}.rate", f'"{rate}" must be a fraction below 1 (0.20 is 20%)')
                 rate = None
-            if country and not self.unique(seen, country, f"{path}.country", "tax rate of"):
+            if country and not self.unique(seen, country, path, "tax rate of", ".country"):
                 continue
             if None not in (country, rate, label):
                 self.plan.tax_rates.append({"country": country, "rate": rate, "label": label})
@@ -173,7 +238,7 @@ class Validator:
         seen = {}
         for path, row, _refused in self.items("offerings"):
             code, name = row["code"], row["name"]
-            if code and not self.unique(seen, code, f"{path}.code", "offering"):
+            if code and not self.unique(seen, code, path, "offering", ".code"):
                 continue
             if code and name:
                 self.plan.offerings.append({"code": code, "name": name})
@@ -183,7 +248,7 @@ class Validator:
         seen = {}
         for path, row, _refused in self.items("partners"):
             code = row["id"]
-            if code and not self.unique(seen, code, f"{path}.id", "partner"):
+            if code and not self.unique(seen, code, path, "partner", ".id"):
                 continue
             partner = {"code": code, "name": row["name"], "email": row["email"]}
             partner["phone"] = row["phone"]
@@ -198,7 +263,7 @@ class Validator:
             if row["vat_id_validated"] and not row["vat_id"]:
                 self.fault(f"{path}.vat_id_validated", "needs a vat_id")
                 row["vat_id_validated"] = None
-            if csn and not self.unique(seen, csn, f"{path}.csn", "customer"):
+            if csn and not self.unique(seen, csn, path, "customer", ".csn"):
                 continue
             if None not in row.values():
                 self.plan.customers.append(row)
@@ -209,7 +274,7 @@ class Validator:
         for path, row, _refused in self.items("prices"):
             offering = row["offering"]
             if offering:
-                self.ref("offerings", offering, f"{path}.offering")
+                self.ref("offerings", offering, path, ".offering")
             key = (offering, row["term"], row["currency"])
             if None in row.values():
                 continue
@@ -224,7 +289,7 @@ class Validator:
             if "password" in refused:
                 email = None  # a refused password never falls back to another one
             admin_of = self.admin_of(path, row, refused)
-            if email and not self.unique(seen, email, f"{path}.email", "user"):
+            if email and not self.unique(seen, email, path, "user", ".email"):
                 continue
             if None not in (email, row["name"], row["language"], admin_of):
                 self.plan.users.append({**row, "email": email, "admin_of": admin_of})
@@ -236,7 +301,7 @@ class Validator:
         clean = []
         for index, csn in enumerate(listed if isinstance(listed, list) else ()):
             if isinstance(csn, str) and csn not in clean:
-                clean.append(self.ref("csns", csn, f"{path}.admin_of[{index}]"))
+                clean.append(self.ref("csns", csn, path, f".admin_of[{index}]"))
         return None if "admin_of" in refused else clean
 
     def subscriptions(self):
@@ -245,10 +310,10 @@ class Validator:
             sub = subscription(self, path, row, refused)
             sub["path"] = path  # the import's money guard reports a held row by it (R19)
             sub_id = sub.get("id")
-            if sub_id and not self.unique(seen, sub_id, f"{path}.id", "subscription"):
+            if sub_id and not self.unique(seen, sub_id, path, "subscription", ".id"):
                 continue
             if sub_id and None not in sub.values():
-                self.plan.subscriptions.append(sub)
+                self.plan.subscriptions.append(PlannedSubscription(sub, self.share))
 
 
 def validate(data: dict, lookup) -> tuple[Plan, list[str]]:

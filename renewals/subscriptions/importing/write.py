@@ -34,6 +34,8 @@ SUBSCRIPTION_FIELDS = [
     "partner_id",
     "trial",
 ]
+# The data of a created subscription's audit event: one dict for them all, never changed (#15).
+CREATED = {"created": True}
 
 
 def write_cards(plan, users: dict, summary) -> dict:
@@ -91,6 +93,7 @@ def write_subscriptions(plan, summary, *, today, actor_label: str = "import") ->
     held = guard.held_rows(subs, existing, today=today)
 
     write, audits, new_terms, moved = [], guard.audit_held(held, actor_label=actor_label), [], {}
+    now = clock.now()
     for row in subs:
         if row["id"] in held:
             summary.add("subscriptions", "unchanged")
@@ -140,7 +143,7 @@ def write_subscriptions(plan, summary, *, today, actor_label: str = "import") ->
                     object_type=Subscription._meta.label_lower,
                     object_id=row["id"],
                     action="imported",
-                    data={"created": True},
+                    data=CREATED,
                 )
             )
         else:
@@ -164,20 +167,17 @@ def write_subscriptions(plan, summary, *, today, actor_label: str = "import") ->
             )
             if {"start_date", "renewal_date", "term"} & changes.keys():
                 moved[row["id"]] = (current, row["renewal_date"])
-        write.append((row["id"], *(values[f] for f in SUBSCRIPTION_FIELDS)))
-    now = clock.now()
+        write.append((row["id"], *(values[f] for f in SUBSCRIPTION_FIELDS), now))
     columns = ["id", *SUBSCRIPTION_FIELDS, "updated"]
-    upsert_rows(
-        Subscription,
-        columns,
-        [(*r, now) for r in write],
-        conflict=["id"],
-        update=columns[1:],
-    )
+    upsert_rows(Subscription, columns, write, conflict=["id"], update=columns[1:])
+    del write
     upsert_rows(
         Term,
         ["subscription_id", "start", "end", "order_number", "source", "created", "seats"],
-        [(sub_id, start, end, "", "import", now, seats) for sub_id, start, end, seats in new_terms],
+        # One row at a time into the COPY, not a second list of them all (#15).
+        ((sub_id, start, end, "", "import", now, seats) for sub_id, start, end, seats in new_terms)
+        if new_terms
+        else [],
         conflict=None,
         update=[],
     )

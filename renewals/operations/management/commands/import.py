@@ -17,9 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
 
     def handle(self, *args, file, dry_run, **options):
-        raw = self.read(file)
+        # The bytes are handed over, not kept here: the import lets them go once decoded (#15).
         result = import_bytes(
-            raw, today=clock.today(), dry_run=dry_run, actor_label=f"import:{Path(file).name}"
+            self.read(file),
+            today=clock.today(),
+            dry_run=dry_run,
+            actor_label=f"import:{Path(file).name}",
         )
         if result.errors:
             for line in result.errors:
