@@ -278,9 +278,10 @@ CACHES = {
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "1048576"))
 
-# `renewals import`: the largest file read, in MB. Parsing and validating hold about ten times
-# the file in memory (a 50 MB file peaks near 560 MB), so a larger file is refused before it is
-# read, with a message naming this variable.
+# `renewals import`: the largest file read, in MB. Parsing and validating hold about three times
+# the file in memory above the command's own ~90 MB (a 39 MB file peaked 108 MB above it,
+# docs/performance.md), so a larger file is refused before it is read, with a message naming
+# this variable.
 IMPORT_MAX_MB = int(os.environ.get("IMPORT_MAX_MB", "64"))
 IMPORT_MAX_BYTES = IMPORT_MAX_MB * 1024 * 1024
 

@@ -226,7 +226,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, setti
     assert str(refused.value) == (
         "$: the file is larger than the import limit of 100 bytes (IMPORT_MAX_MB): split it "
         "into smaller files (importing is safe to repeat) or raise IMPORT_MAX_MB on a machine "
-        "with about ten times that memory; nothing was imported."
+        "with about three times that memory to spare; nothing was imported."
     )
     assert reads == []  # refused on its size, not read
     assert Subscription.objects.count() == 0
@@ -240,7 +240,7 @@ def test_the_size_limit_also_holds_for_bytes_given_directly(settings):
     assert result.errors == [
         "$: the file is larger than the import limit of 64 MB (IMPORT_MAX_MB): split it into "
         "smaller files (importing is safe to repeat) or raise IMPORT_MAX_MB on a machine with "
-        "about ten times that memory"
+        "about three times that memory to spare"
     ]
 
 

@@ -30,7 +30,7 @@ def check_size(size: int) -> None:
         raise ImportFileError(
             f"the file is larger than the import limit of {_mb(limit)} "
             "(IMPORT_MAX_MB): split it into smaller files (importing is safe to repeat) "
-            "or raise IMPORT_MAX_MB on a machine with about ten times that memory"
+            "or raise IMPORT_MAX_MB on a machine with about three times that memory to spare"
         )
 
 
