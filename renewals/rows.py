@@ -10,6 +10,8 @@ from collections import namedtuple
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from django.db import connection
+
 from renewals.checkout.offers import open_order_exists
 from renewals.shapes import TermRow
 from renewals.subscriptions.models import Subscription, Term
@@ -105,9 +107,8 @@ def load_page(qs) -> Page:
 
     Queries: the page (related rows joined, open-order facts as columns), its terms. The page's
     keys are a subquery: the page is sorted and cut on the subscriptions alone, then 500 rows
-    are joined (PostgreSQL would otherwise join every visible subscription before sorting),
-    and its terms are read by that subquery rather than by a list of 500 ids, which Django
-    compiles and psycopg quotes one parameter at a time (#15).
+    are joined (PostgreSQL would otherwise join every visible subscription before sorting).
+    Its terms are read by the ids it read (`read_terms`), never by the subquery again (#15).
     """
     keys = qs.values("pk")
     if qs.query.is_sliced:
@@ -123,7 +124,9 @@ def load_page(qs) -> Page:
             pending.add(sub.id)
         if row[-1]:
             failed.add(sub.id)
-    return Page(subs, read_terms(subs, keys), (pending, failed))
+    # Terms by the ids read, not by the keys subquery again: a renewal between the two
+    # statements would move a subscription in or out of the page.
+    return Page(subs, read_terms(subs, [s.id for s in subs]), (pending, failed))
 
 
 def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
@@ -136,15 +139,23 @@ def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
     return subs, read_terms(subs, [s.id for s in subs])
 
 
-def read_terms(subs, keys) -> dict[str, list[TermRow]]:
-    """Return the terms of `subs`, latest first, by subscription id; `keys` (their ids, or a
-    subquery of them) selects them in SQL."""
+def read_terms(subs, ids: list[str]) -> dict[str, list[TermRow]]:
+    """Return the terms of `subs` (whose ids are `ids`), latest first, by subscription id.
+
+    On PostgreSQL the ids are one array parameter (`= ANY(%s)`): Django compiles an `IN` list
+    of 500 ids one parameter at a time (#15).
+    """
     terms: dict[str, list[TermRow]] = {s.id: [] for s in subs}
     if subs:
-        term_rows = (
-            Term.objects.filter(subscription_id__in=keys)
-            .order_by("subscription_id", "-start")
-            .values_list("subscription_id", "start", "end", "order_number", "seats")
+        if connection.vendor == "postgresql":
+            column = f"{connection.ops.quote_name(Term._meta.db_table)}.subscription_id"
+            # The column from the model's meta, quoted; the ids are one bound parameter.
+            where = [f"{column} = ANY(%s)"]
+            selected = Term.objects.extra(where=where, params=[list(ids)])  # noqa: S610
+        else:
+            selected = Term.objects.filter(subscription_id__in=ids)
+        term_rows = selected.order_by("subscription_id", "-start").values_list(
+            "subscription_id", "start", "end", "order_number", "seats"
         )
         for sub_id, start, end, order_number, seats in term_rows:
             terms[sub_id].append(TermRow(start, end, order_number, seats))
