@@ -8,6 +8,8 @@ with the transaction they belong to.
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import transaction
+
 from .models import AuditEvent
 
 _pending: ContextVar[list | None] = ContextVar("audit_pending", default=None)
@@ -20,7 +22,8 @@ def batched():
     Use it inside the transaction of the writes it audits. Nested blocks share the outermost.
     An event recorded in a savepoint that is rolled back while the block goes on is still
     written: use it only around code that refuses before it audits (as the webhook path does:
-    the renewal door raises RenewalRefused before any write).
+    the renewal door raises RenewalRefused before any write). Nothing is written when the
+    transaction is marked for rollback.
     """
     if _pending.get() is not None:
         yield
@@ -31,7 +34,7 @@ def batched():
         events = _pending.get()
     finally:
         _pending.reset(token)
-    if events:
+    if events and not transaction.get_connection().needs_rollback:  # rolled back: none happened
         AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 

@@ -76,8 +76,10 @@ def batched():
 
     Each is shaped when emitted (the state its fact left); the block's events then share one
     position, one numbering, one INSERT of events, one of subjects and one look-up of endpoints
-    (#15). Use it inside the transaction of their facts: an exception discards them with it.
-    Nested blocks share the outermost.
+    (#15). Use it inside the transaction of their facts: an exception discards them with it,
+    and so does a transaction marked for rollback (`set_rollback(True)`). Nested blocks share
+    the outermost. An event emitted in a savepoint that is rolled back while the block goes on
+    is still written: emit only after the refusals that could roll back its fact.
     """
     if _pending.get() is not None:
         yield
@@ -88,7 +90,7 @@ def batched():
         pending = _pending.get()
     finally:
         _pending.reset(token)
-    if pending:
+    if pending and not transaction.get_connection().needs_rollback:
         _write([event for event, _ids in pending], [ids for _event, ids in pending])
 
 

@@ -38,6 +38,21 @@ def test_an_exception_in_the_block_writes_nothing():
     assert not Event.objects.exists()
 
 
+def test_a_block_whose_transaction_is_marked_for_rollback_writes_nothing_and_raises_nothing():
+    # The webhook's 404 paths mark the event's transaction for rollback and leave normally.
+    from renewals.core import audit
+    from renewals.core.models import AuditEvent
+
+    sub = eur_subscription()
+    before = AuditEvent.objects.count()
+    with transaction.atomic(), audit.batched(), outbox.batched():
+        outbox.emit("subscription.renewed", [sub])
+        audit.record(sub, action="renewed")
+        transaction.set_rollback(True)
+    assert not Event.objects.exists()
+    assert AuditEvent.objects.count() == before
+
+
 def test_a_dedupe_key_emitted_twice_in_one_block_is_one_event():
     sub = eur_subscription()
     key = {sub.pk: "stage:once"}
