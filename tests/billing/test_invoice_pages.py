@@ -45,3 +45,19 @@ def test_invoices_list_filters_by_status_and_exports_csv(client, django_assert_m
     assert rows[0].startswith("number,order,csn,customer")
     assert len(rows) == 4 and ",overdue," in rows[1] and ",6804.00," in rows[1]
     assert "'=HYPERLINK(evil)" in rows[1]  # no formula reaches a spreadsheet
+
+
+def test_invoices_pages_keep_the_filter_in_their_links(client, monkeypatch):
+    monkeypatch.setattr("renewals.portal.views.invoices.LIST_PAGE_SIZE", 2)
+    user = UserFactory()
+    customer = CustomerFactory(country="FR")
+    invoices_of(user, 5, customer)
+    client.force_login(user)
+    first = client.get(f"/billing/invoices/?status=unpaid&csn={customer.csn}").content.decode()
+    assert first.count('data-testid="invoice-INV-') == 2
+    assert f'href="?status=unpaid&amp;csn={customer.csn}&amp;page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    last = client.get(f"/billing/invoices/?status=unpaid&csn={customer.csn}&page=3").content.decode()
+    assert last.count('data-testid="invoice-INV-') == 1
+    assert f'href="?status=unpaid&amp;csn={customer.csn}&amp;page=2" rel="prev"' in last
+    assert "Page 3 of 3" in last and 'rel="next"' not in last
