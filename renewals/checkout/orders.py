@@ -9,7 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 
 from renewals.accounts.models import Customer
 from renewals.catalog.models import TaxRate
@@ -208,9 +208,12 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
         .order_by("added", "id")
         .values_list("pk")
     )
-    lines = list(
-        order.lines.select_related("subscription__purchaser", "subscription__offering", "change")
+    # Prefetched onto the order: the `order.paid` shape takes them from memory (#15).
+    related = ("subscription__purchaser", "subscription__offering", "change")
+    prefetch_related_objects(
+        [order], Prefetch("lines", queryset=OrderLine.objects.select_related(*related))
     )
+    lines = list(order.lines.all())
     try:
         renew_subscriptions(
             [(line.subscription_id, line.term_start) for line in lines],

@@ -80,28 +80,47 @@ def _pdf_url(document, view: str = "portal:invoice_pdf") -> str | None:
 
 
 def orders_shaped(objects, today: date | None) -> list[Shaped]:
-    """Shape orders (with their payment and invoice) as the API shows them."""
+    """Shape orders (with their payment and invoice) as the API shows them.
+
+    An Order given with its `lines` prefetched (fulfilment's own, just saved) is shaped from
+    memory: only its payment and invoice are read, in one query with the order's row (#15).
+    """
     ids = [_pk(o) for o in objects]
-    lines = OrderLine.objects.select_related("subscription__offering", "change").order_by("pk")
-    orders = (
-        Order.objects.filter(pk__in=ids)
-        .select_related("customer", "payment", "invoice")
-        .prefetch_related(Prefetch("lines", queryset=lines))
-    )
+    given = {
+        o.pk: o
+        for o in objects
+        if isinstance(o, Order) and "lines" in getattr(o, "_prefetched_objects_cache", {})
+    }
     by_id = {}
-    for order in orders:
-        invoice = _related(order, "invoice")
-        by_id[order.pk] = Shaped(
-            data=order_json(
-                order,
-                payment=_related(order, "payment"),
-                invoice=invoice,
-                invoice_pdf_url=_pdf_url(invoice) if invoice else None,
-            ),
-            subscription_ids=tuple(line.subscription_id for line in order.lines.all()),
-            customer_ids=(order.customer_id,),
+    if given:
+        for row in Order.objects.filter(pk__in=list(given)).select_related("payment", "invoice"):
+            by_id[row.pk] = _order_shaped(given[row.pk], row)
+    rest = [i for i in ids if i not in given]
+    if rest:
+        lines = OrderLine.objects.select_related("subscription__offering", "change").order_by("pk")
+        orders = (
+            Order.objects.filter(pk__in=rest)
+            .select_related("customer", "payment", "invoice")
+            .prefetch_related(Prefetch("lines", queryset=lines))
         )
+        for order in orders:
+            by_id[order.pk] = _order_shaped(order, order)
     return [by_id[i] for i in ids]
+
+
+def _order_shaped(order, related) -> Shaped:
+    """One order's shape; `related` is the row its payment and invoice were read with."""
+    invoice = _related(related, "invoice")
+    return Shaped(
+        data=order_json(
+            order,
+            payment=_related(related, "payment"),
+            invoice=invoice,
+            invoice_pdf_url=_pdf_url(invoice) if invoice else None,
+        ),
+        subscription_ids=tuple(line.subscription_id for line in order.lines.all()),
+        customer_ids=(order.customer_id,),
+    )
 
 
 def invoices_shaped(objects, today: date | None) -> list[Shaped]:

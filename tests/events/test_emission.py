@@ -1,13 +1,16 @@
 """Every fact of R22 is one event, written in the transaction of the fact (the main flows)."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from renewals.billing import actions as billing
 from renewals.events import outbox
 from renewals.events.models import Event, EventSubscription
+from renewals.events.shapes import orders_shaped
 from renewals.lifecycle import daily
 from renewals.payments import actions
 from renewals.subscriptions import rules
@@ -67,6 +70,23 @@ def test_a_card_checkout_of_two_subscriptions_is_two_renewals_then_one_order_pai
     assert sorted(
         EventSubscription.objects.filter(event=paid).values_list("subscription_id", "sequence")
     ) == [(first.pk, 2), (second.pk, 2)]
+
+
+def test_order_paid_shaped_from_fulfilment_memory_is_the_shape_read_back():
+    # #15: fulfilment hands its order with the lines it loaded; the shape must be the one the
+    # database gives once committed (lines, payment, invoice and status included).
+    first = eur_subscription(renewal_date=D, seats=3)
+    second = eur_subscription(renewal_date=D, customer=first.customer, purchaser=first.purchaser)
+    order = pay_by_card([first, second])
+    paid = Event.objects.get(type="order.paid")
+    (read_back,) = orders_shaped([order.pk], TODAY)
+    assert paid.data["object"] == json.loads(json.dumps(read_back.data, cls=DjangoJSONEncoder))
+    assert paid.data["object"]["invoice"] is not None
+    assert paid.data["object"]["payment"]["status"] == "succeeded"
+    assert [line["subscription_id"] for line in paid.data["object"]["lines"]] == [
+        first.pk,
+        second.pk,
+    ]
 
 
 def test_a_declined_card_is_order_failed_and_nothing_renewed():
