@@ -126,6 +126,8 @@ def test_the_type_filter_takes_one_or_several_types(two_customers):
         ("type=subscription.exploded", "invalid"),
         ("after=evt_x", "invalid"),
         ("after=999999", "invalid"),
+        ("after=%C2%B2", "invalid"),  # "²": a digit to str.isdigit, not to int (found by fuzzing)
+        ("after=evt_12345678901234567890", "invalid"),  # beyond a bigint
         ("limit=501", "invalid"),
     ],
 )

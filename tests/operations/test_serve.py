@@ -122,6 +122,8 @@ def test_the_workers_default_to_the_cpu_count_and_web_concurrency_overrides(monk
     assert default_workers() == 12
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert default_workers() == 3
+    monkeypatch.setenv("WEB_CONCURRENCY", "²")  # a digit to isdigit(), not to int()
+    assert default_workers() == 12
 
 
 def test_gunicorn_options_are_production_ones():

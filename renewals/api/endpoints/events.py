@@ -54,7 +54,8 @@ def events_visible_to(request):
 def _event_pk(text: str) -> int:
     raw = text.strip()
     raw = raw[4:] if raw.startswith("evt_") else raw
-    if not raw.isdigit():
+    # "²" is a digit to isdigit(), not to int(); an id beyond 18 digits is beyond a bigint.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError(400, "invalid", f"after={text} is not an event id (evt_…).")
     return int(raw)
 

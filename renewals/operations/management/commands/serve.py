@@ -16,7 +16,7 @@ from renewals.core.deployment import refuse_unsafe_start
 
 def default_workers() -> int:
     """gunicorn's rule of thumb, 2 x CPUs + 1, capped at 12; WEB_CONCURRENCY overrides it."""
-    if os.environ.get("WEB_CONCURRENCY", "").isdigit():
+    if (workers := os.environ.get("WEB_CONCURRENCY", "")).isascii() and workers.isdigit():
         return max(1, int(os.environ["WEB_CONCURRENCY"]))
     return min(2 * (os.cpu_count() or 1) + 1, 12)
 
