@@ -57,7 +57,9 @@ def test_invoices_pages_keep_the_filter_in_their_links(client, monkeypatch):
     assert first.count('data-testid="invoice-INV-') == 2
     assert f'href="?status=unpaid&amp;csn={customer.csn}&amp;page=2" rel="next"' in first
     assert 'rel="prev"' not in first
-    last = client.get(f"/billing/invoices/?status=unpaid&csn={customer.csn}&page=3").content.decode()
+    last = client.get(
+        f"/billing/invoices/?status=unpaid&csn={customer.csn}&page=3"
+    ).content.decode()
     assert last.count('data-testid="invoice-INV-') == 1
     assert f'href="?status=unpaid&amp;csn={customer.csn}&amp;page=2" rel="prev"' in last
     assert "Page 3 of 3" in last and 'rel="next"' not in last
