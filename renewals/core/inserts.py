@@ -44,8 +44,8 @@ def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     types = ", ".join(f"{quote(f.column)} {f.db_type(connection).split('(')[0]}" for f in fields)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {names}"
+    sql = (  # names and types from the model's fields, quoted; the values are the parameter
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {names}"  # noqa: S608
         f" FROM jsonb_to_recordset(%s::jsonb) AS r({types}) RETURNING {quote(pk.column)}"
     )
     with connection.cursor() as cursor:
