@@ -10,6 +10,7 @@ CPU. Here the rows are one JSON text (one string for psycopg, quoted by libpq) t
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import attrgetter
 from uuid import UUID
 
 from django.db import connection
@@ -40,7 +41,8 @@ def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
         or any(isinstance(f, JSONField) and f.encoder for f in fields)
     ):
         return model.objects.bulk_create(objs, batch_size=batch_size)
-    rows = [{f.column: _value(f, obj) for f in fields} for obj in objs]
+    readers = [(f.column, _reader(f)) for f in fields]
+    rows = [{column: read(obj) for column, read in readers} for obj in objs]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     types = ", ".join(f"{quote(f.column)} {f.db_type(connection).split('(')[0]}" for f in fields)
@@ -57,10 +59,27 @@ def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
     return objs
 
 
-def _value(field, obj):
-    value = field.pre_save(obj, add=True)  # defaults are set already; auto_now_add here
-    if isinstance(field, JSONField) or value is None:
-        return value
+_PLAIN = frozenset({str, int, bool})
+
+
+def _reader(field):
+    """Return how to read a field's value for the JSON text, fast for the usual plain ones."""
+    if isinstance(field, JSONField):
+        return attrgetter(field.attname)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: _plain(field, field.pre_save(obj, add=True))
+    name = field.attname
+
+    def read(obj):
+        value = getattr(obj, name)  # what Field.pre_save returns
+        return value if value is None or type(value) in _PLAIN else _plain(field, value)
+
+    return read
+
+
+def _plain(field, value):
+    if value is None:
+        return None
     value = field.get_db_prep_save(value, connection)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
