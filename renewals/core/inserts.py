@@ -88,3 +88,33 @@ def _plain(field, value):
     if isinstance(value, str | int):  # bool is an int
         return value
     raise TypeError(f"insert_rows: {field.name} holds {type(value).__name__}")
+
+
+def insert_once(obj, unique: str) -> bool:
+    """Insert one unsaved instance unless a row holds its `unique` field's value; return
+    whether it was inserted (its key is then set).
+
+    One statement and no savepoint (`INSERT … ON CONFLICT (…) DO NOTHING RETURNING`, on
+    PostgreSQL and SQLite alike), where a look-up first, then an insert in a savepoint that
+    catches the IntegrityError of a concurrent writer, took four. Values adapted as Django's
+    own insert adapts them; a conflict on another unique column still raises.
+    """
+    model = type(obj)
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (  # names from the model's fields, quoted; the values are parameters
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({quote(model._meta.get_field(unique).column)}) DO NOTHING"
+        f" RETURNING {quote(pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    setattr(obj, pk.attname, row[0])
+    obj._state.adding, obj._state.db = False, connection.alias
+    return True
