@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 from django.db import transaction
 
+from .inserts import insert_rows
 from .models import AuditEvent
 
 _pending: ContextVar[list | None] = ContextVar("audit_pending", default=None)
@@ -35,13 +36,13 @@ def batched():
     finally:
         _pending.reset(token)
     if events and not transaction.get_connection().needs_rollback:  # rolled back: none happened
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        insert_rows(AuditEvent, events, batch_size=1000)
 
 
 def _add(events: list):
     pending = _pending.get()
     if pending is None:
-        return AuditEvent.objects.bulk_create(events, batch_size=1000)
+        return insert_rows(AuditEvent, events, batch_size=1000)
     pending.extend(events)
     return events
 

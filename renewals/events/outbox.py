@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from renewals.core import clock
+from renewals.core.inserts import insert_rows
 
 from .models import Delivery, Endpoint, Event, EventSubscription
 from .types import EVENT_TYPES, object_kind
@@ -233,7 +234,7 @@ def _insert(events: list[Event], subjects: list[tuple[str, ...]]) -> None:
         try:
             # SQLite serialises writers, so only PostgreSQL can see a concurrent numbering.
             with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
-                Event.objects.bulk_create(events)
+                insert_rows(Event, events)  # their JSON as one text, not quoted in Python
                 EventSubscription.objects.bulk_create(
                     EventSubscription(event=e, subscription_id=s, sequence=n) for e, s, n in rows
                 )

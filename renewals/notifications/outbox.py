@@ -33,6 +33,7 @@ from django.template.loader import get_template
 from django.utils import translation
 
 from renewals.core import clock
+from renewals.core.inserts import insert_once
 
 from . import frames
 from .models import Email
@@ -94,10 +95,12 @@ def _new_email(
 def queue_email(
     *, kind: str, to: str, language: str, context: dict, dedupe_key: str, headers=None
 ) -> Email:
-    """Put one email in the outbox (idempotent by `dedupe_key`) and deliver it after commit."""
-    existing = Email.objects.filter(dedupe_key=dedupe_key).first()
-    if existing:
-        return existing
+    """Put one email in the outbox (idempotent by `dedupe_key`) and deliver it after commit.
+
+    One statement (#15): the row is inserted unless its key is taken, then the row holding
+    the key is returned. A repeated key renders its email for nothing: the callers repeat
+    one rarely (a fulfilment reported twice stops at the order's status before this).
+    """
     email = _new_email(
         kind=kind,
         to=to,
@@ -106,10 +109,7 @@ def queue_email(
         dedupe_key=dedupe_key,
         headers=headers,
     )
-    try:
-        with transaction.atomic():
-            email.save(force_insert=True)
-    except IntegrityError:
+    if not insert_once(email, "dedupe_key"):
         return Email.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(lambda: deliver_later([email.pk]))
     return email
