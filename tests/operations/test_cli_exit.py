@@ -126,3 +126,11 @@ def test_other_commands_and_running_threads_get_the_interpreters_own_exit(env):
     assert checked.returncode == 0
     assert checked.stdout.endswith(b"thread done\n")
     assert b"torn down" in checked.stderr
+
+
+def test_commands_run_with_the_garbage_collector_on_and_what_start_up_made_frozen(env):
+    # The collector is paused while Django starts (renewals/cli.py `run_command`), not after.
+    code = "import gc; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    result = renewals(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(b"True True\n")
