@@ -14,6 +14,10 @@ filled by the warm-up runs), as an installed package has it (pip compiles on ins
 checkout run with PYTHONDONTWRITEBYTECODE=1, the project's own modules would otherwise be
 compiled from source in every run, and Django's never. The processes' CPU time (user + system)
 is printed too: on a shared machine it moves less with the load than the wall time.
+
+Both also run with this checkout first on PYTHONPATH: the `renewals` console script would
+otherwise import the package the virtualenv was installed from (an editable install points at
+one checkout), not the code of the worktree the bench is run from.
 """
 
 import argparse
@@ -32,6 +36,7 @@ from pathlib import Path
 from bench.common import report, setup_django, verdict
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]  # the checkout whose code is measured
 
 
 def run(command: list[str], env: dict) -> tuple[float, float]:
@@ -63,7 +68,13 @@ def main() -> None:
     env_django = [str(BIN / "django-admin"), "--version"]
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cached["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="renewals-bench-pyc-")
+    cached["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     atexit.register(shutil.rmtree, cached["PYTHONPYCACHEPREFIX"], ignore_errors=True)
+    imported = subprocess.run(  # noqa: S603 — where a process started elsewhere finds the package
+        [sys.executable, "-c", "import renewals; print(renewals.__file__)"],
+        env=cached, cwd=cached["PYTHONPYCACHEPREFIX"], capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(imported).is_relative_to(ROOT), f"measuring {imported}, not {ROOT}"
     # Without DJANGO_SETTINGS_MODULE, `django-admin --version` loads no project settings.
     bare_env = {k: v for k, v in cached.items() if k != "DJANGO_SETTINGS_MODULE"}
     run(env_show, cached), run(env_django, bare_env)  # warm the file and bytecode caches

@@ -46,7 +46,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "renewals.admin_app.AdminConfig",  # django.contrib.admin, discovered when first needed
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,6 +6,8 @@ from renewals.core import health
 from renewals.operations import metrics
 from renewals.payments import webhooks
 
+admin.autodiscover()  # before admin.site.urls: the admin's app does not (renewals/admin_app.py)
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
