@@ -9,9 +9,12 @@ across runs of equal facts, on SQLite and PostgreSQL.
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
+from urllib.parse import quote
 
 import pytest
+from django.db import connections
 
+from renewals import rows
 from renewals.api.endpoints.subscriptions import json_response
 from renewals.checkout.models import Order, OrderLine
 from renewals.checkout.offers import renewal_offers
@@ -156,3 +159,28 @@ def test_every_page_is_the_json_of_each_subscription_alone(api, user, customer, 
     assert {r["stage"] for r in full} == {"active", "expired", "suspended", "cancelled"}
     assert {r["renewal"]["eligible"] for r in full} == {True, False}
     assert len({r["id"] for r in full}) == total
+
+
+def test_the_page_statement_is_compiled_once_per_ordering_and_filters_stay_parameters(
+    api, user, customer, today
+):
+    """The page's statement is compiled once per connection and ordering around its keys; the
+    filters are in the keys subquery, their values bound parameters, whatever they contain."""
+    odd = "S-%s-%%-" + rows.KEYS
+    SubscriptionFactory(id=odd, customer=customer, purchaser=user)
+    SubscriptionFactory(id="S-PLAIN", customer=customer, purchaser=user)
+    statements = {o: rows.page_statement(connections["default"], ORDERINGS[o]) for o in ORDERINGS}
+    assert len({id(s) for s in statements.values()}) == len(ORDERINGS)
+    for ordering, statement in statements.items():
+        for search, found in [
+            (odd, [odd]),
+            (rows.KEYS, [odd]),
+            ("%", [odd]),
+            ("", [odd, "S-PLAIN"]),
+        ]:
+            path = f"/api/v1/subscriptions?ordering={ordering}&q={quote(search)}"
+            body = api.get(path).json()
+            assert sorted(r["id"] for r in body["results"]) == sorted(found), (ordering, search)
+            assert body["count"] == len(found)
+        assert rows.page_statement(connections["default"], ORDERINGS[ordering]) is statement
+        assert statement.before.count("%s") == len(statement.before_params)
