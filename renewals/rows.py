@@ -7,10 +7,10 @@ same attributes as the model and decides stage and scheduled change with the mod
 """
 
 import re
+import threading
 from collections import namedtuple
 from types import SimpleNamespace
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
@@ -154,22 +154,28 @@ class PageStatement(NamedTuple):
     converters: dict
 
 
-# By connection (converters are bound to one) and ordering: the same SQL whatever the page's
-# filters, which are all in the keys subquery.
-_statements: WeakKeyDictionary = WeakKeyDictionary()
+# By thread, database alias and ordering: the same SQL whatever the page's filters, which are
+# all in the keys subquery. Per thread because Django's connections are, and the converters are
+# bound to one; a thread's statements go with it (a server starting a thread per request keeps
+# none).
+_compiled = threading.local()
 
 
 def page_statement(database, ordering: tuple) -> PageStatement:
-    """Return the page's statement for a connection and an ordering, compiled the first time.
+    """Return the page's statement for a connection and an ordering, compiled the first time
+    in this thread.
 
     Django compiles a queryset anew each time it runs it: for this one (26 columns, five joins,
     two EXISTS) ~2 ms a request (#15). Only the keys subquery, which holds the filters, the
     ordering and the slice, is compiled per request (`load_page`).
     """
-    compiled = _statements.setdefault(database, {})
-    statement = compiled.get(ordering)
-    if statement is None:
-        statement = compiled[ordering] = _compile_page_statement(database, ordering)
+    statements = getattr(_compiled, "statements", None)
+    if statements is None:
+        statements = _compiled.statements = {}
+    key = (database.alias, ordering)
+    statement = statements.get(key)
+    if statement is None or statement.compiler.connection is not database:
+        statement = statements[key] = _compile_page_statement(database, ordering)
     return statement
 
 

@@ -184,3 +184,25 @@ def test_the_page_statement_is_compiled_once_per_ordering_and_filters_stay_param
             assert body["count"] == len(found)
         assert rows.page_statement(connections["default"], ORDERINGS[ordering]) is statement
         assert statement.before.count("%s") == len(statement.before_params)
+
+
+def test_each_thread_compiles_the_page_statement_for_its_own_connection():
+    # Django's connections are per thread; a thread's statements go with it (no leak).
+    import threading
+
+    ordering = ORDERINGS["id"]
+    mine = rows.page_statement(connections["default"], ordering)
+    seen = {}
+
+    def other_thread():
+        statement = rows.page_statement(connections["default"], ordering)
+        seen["connection_is_its_own"] = statement.compiler.connection is connections["default"]
+        seen["same_sql"] = (statement.before, statement.after) == (mine.before, mine.after)
+        connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"connection_is_its_own": True, "same_sql": True}
+    assert mine.compiler.connection is connections["default"]
+    assert rows.page_statement(connections["default"], ordering) is mine
