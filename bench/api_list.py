@@ -9,7 +9,10 @@ Creates its own database (`renewals_bench_api`) with one purchaser owning 10,000
 2. the portal list `/billing/subscriptions/` with a session cookie (its own page size);
 3. a bench-only Django view reading the same 500 rows with `.values()` (the floor), routed by
    bench/settings.py + bench/urls.py only (never by the product's URLs).
-Prints p50 / p95 latency and throughput per target. `--record` appends them to
+Prints p50 / p95 latency, throughput and CPU per request per target: the CPU time the gunicorn
+workers and the PostgreSQL backends of the bench's database spent during the measured requests
+(read from /proc, Linux only), divided by their number — less dependent on the machine's load
+than the latencies. The judged ratio is of the p95s. `--record` appends them to
 docs/performance.md.
 """
 
@@ -149,6 +152,54 @@ def start_gunicorn(port: int, user_id: int, static_root: str) -> subprocess.Pope
     sys.exit("gunicorn did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time of a process so far (0 if it is gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backends() -> list[int]:
+    """Return the pids of the PostgreSQL backends connected to the bench's database (not this
+    process's own: its connections are closed before the server starts)."""
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def cpu_used(server_pid: int) -> dict:
+    """Return the CPU time used so far by the server's workers and by its database backends,
+    by pid, to subtract from a later reading (`cpu_per_request`)."""
+    workers = {pid: _cpu_seconds(pid) for pid in _children(server_pid)}
+    database = {pid: _cpu_seconds(pid) for pid in _backends()}
+    return {"workers": workers, "database": database}
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+    """Return the milliseconds of CPU per request of the workers and of the database between
+    two readings (a backend that started in between counts from zero)."""
+    return {
+        side: sum(t - before[side].get(pid, 0.0) for pid, t in after[side].items())
+        / requests
+        * 1000
+        for side in ("workers", "database")
+    }
+
+
 def measure(port: int, path: str, headers: dict, *, clients: int, per_client: int) -> dict:
     """Run `clients` threads, each sending `per_client` GETs on one keep-alive connection."""
     latencies: list[float] = []
@@ -222,9 +273,10 @@ def main() -> None:
     try:
         for label, path, headers in targets:
             measure(port, path, headers, clients=2, per_client=2)  # warm both workers
-            results.append((label, measure(
-                port, path, headers, clients=args.clients, per_client=args.requests
-            )))  # fmt: skip
+            before = cpu_used(server.pid)
+            result = measure(port, path, headers, clients=args.clients, per_client=args.requests)
+            result["cpu"] = cpu_per_request(before, cpu_used(server.pid), result["n"])
+            results.append((label, result))
     finally:
         server.terminate()
         server.wait(10)
@@ -232,7 +284,9 @@ def main() -> None:
     rows = [
         (
             label,
-            f"p50 {r['p50']:7.1f} ms   p95 {r['p95']:7.1f} ms   {r['rps']:6.1f} req/s   (n={r['n']})",
+            f"p50 {r['p50']:7.1f} ms   p95 {r['p95']:7.1f} ms   {r['rps']:6.1f} req/s   (n={r['n']})"
+            f"   CPU/request: workers {r['cpu']['workers']:5.1f} ms,"
+            f" database {r['cpu']['database']:5.1f} ms",
         )
         for label, r in results
     ]
@@ -245,7 +299,9 @@ def main() -> None:
         f"api-list-500-of-{args.count // 1000}k-p95-vs-bare",
         api["p95"] / bare["p95"],
         1.5,
-        f"p95 {api['p95']:.0f} ms vs {bare['p95']:.0f} ms, {args.clients} clients on 2 workers",
+        f"p95 {api['p95']:.0f} ms vs {bare['p95']:.0f} ms, {args.clients} clients on 2 workers;"
+        f" CPU/request workers {api['cpu']['workers']:.1f} vs {bare['cpu']['workers']:.1f} ms,"
+        f" database {api['cpu']['database']:.1f} vs {bare['cpu']['database']:.1f} ms",
     )
     if args.record:
         record(args, results)
@@ -260,10 +316,11 @@ def record(args, results) -> None:
         f"workers on 127.0.0.1, DEBUG off; {args.clients} concurrent clients "
         f"(http.client threads, keep-alive), {args.requests} requests each per target.",
         "",
-        "| target | p50 | p95 | throughput |",
-        "|---|---:|---:|---:|",
+        "| target | p50 | p95 | throughput | CPU/request: workers | database |",
+        "|---|---:|---:|---:|---:|---:|",
         *(
-            f"| {label} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['rps']:.1f} req/s |"
+            f"| {label} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['rps']:.1f} req/s "
+            f"| {r['cpu']['workers']:.1f} ms | {r['cpu']['database']:.1f} ms |"
             for label, r in results
         ),
         "",

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.core.serializers.json import DjangoJSONEncoder
 
 from renewals.checkout.models import Order
-from renewals.checkout.offers import Offer, max_seats
+from renewals.checkout.offers import Decision, Offer, max_seats
 from renewals.core.money import money, money_json
 from renewals.subscriptions import periods
 from renewals.subscriptions.models import Subscription
@@ -55,9 +55,48 @@ def subscription_json(sub: Subscription, offer: Offer, terms=None) -> dict:
     Expects `customer`, `offering`, `purchaser`, `partner` and `card` to be loaded (select_related)
     and, when `terms` is None, `terms` prefetched.
     """
-    elig = offer.eligibility
-    card = sub.card if sub.payment_method == "card" else None
     terms = list(sub.terms.all()) if terms is None else terms
+    return _subscription_json(sub, offer, terms, renewal_json(offer.decision))
+
+
+def subscription_list_json(subs, offers: dict[str, Offer], terms: dict[str, list]) -> list[dict]:
+    """Return subscriptions as `subscription_json` does, with their offers and terms by id.
+
+    The `renewal` object is built once per `Decision` (the offers of equal facts share one,
+    `renewal_offers`) and shared by those rows' dicts: the result is read-only (#15).
+    """
+    renewals: dict[int, dict] = {}
+    results = []
+    for sub in subs:
+        offer = offers[sub.pk]
+        # Keyed by identity: every decision is held by `offers` for the whole loop.
+        renewal = renewals.get(id(offer.decision))
+        if renewal is None:
+            renewal = renewals[id(offer.decision)] = renewal_json(offer.decision)
+        results.append(_subscription_json(sub, offer, terms[sub.pk], renewal))
+    return results
+
+
+def renewal_json(decision: Decision) -> dict:
+    """Return the `renewal` object of a subscription's JSON: what renewing it means (R5, R6)."""
+    elig = decision.eligibility
+    return {
+        "eligible": elig.eligible,
+        "reasons": list(elig.reasons),
+        "window_opens": _date(elig.window_opens),
+        "window_closes": _date(elig.window_closes),
+        "unit_price": money_json(decision.unit_price),
+        "price": money_json(decision.price),
+        "price_kind": decision.price_kind,
+        # R21: what the next term is priced for (a scheduled change applied).
+        "seats": decision.seats,
+        "term": decision.term,
+        "next_term": {"start": _date(decision.next_term[0]), "end": _date(decision.next_term[1])},
+    }
+
+
+def _subscription_json(sub, offer: Offer, terms, renewal: dict) -> dict:
+    card = sub.card if sub.payment_method == "card" else None
     return {
         "id": sub.pk,
         "csn": sub.customer.csn,
@@ -84,19 +123,7 @@ def subscription_json(sub: Subscription, offer: Offer, terms=None) -> dict:
             else None
         ),
         "trial": sub.trial,
-        "renewal": {
-            "eligible": elig.eligible,
-            "reasons": list(elig.reasons),
-            "window_opens": _date(elig.window_opens),
-            "window_closes": _date(elig.window_closes),
-            "unit_price": money_json(offer.unit_price),
-            "price": money_json(offer.price),
-            "price_kind": offer.price_kind,
-            # R21: what the next term is priced for (a scheduled change applied).
-            "seats": offer.seats,
-            "term": offer.term,
-            "next_term": {"start": _date(offer.next_term[0]), "end": _date(offer.next_term[1])},
-        },
+        "renewal": renewal,
         "scheduled_change": scheduled_change_json(sub),
         "terms": [
             {

@@ -23,8 +23,10 @@ from .pricing import line_amount
 
 
 @dataclass(frozen=True)
-class Offer:
-    subscription: Subscription
+class Decision:
+    """What renewing means, decided from an offer's facts (`decide_offer`): the subscriptions of
+    one call whose facts are equal share one (#15)."""
+
     stage: str
     access: bool
     eligibility: rules.Eligibility
@@ -35,13 +37,61 @@ class Offer:
     # R21: the seats and term the next term is priced for (the subscription's own unless a
     # change was chosen in the cart or scheduled on the subscription), and the terms the
     # catalogue sells for its offering and currency.
-    seats: int = 0
-    term: str = ""
-    sold_terms: tuple[str, ...] = ()
+    seats: int
+    term: str
+    sold_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A subscription's renewal offer: the subscription and its `Decision`."""
+
+    subscription: Subscription
+    decision: Decision
+
+    @property
+    def stage(self) -> str:
+        return self.decision.stage
+
+    @property
+    def access(self) -> bool:
+        return self.decision.access
+
+    @property
+    def eligibility(self) -> rules.Eligibility:
+        return self.decision.eligibility
+
+    @property
+    def price_kind(self) -> str | None:
+        return self.decision.price_kind
+
+    @property
+    def unit_price(self) -> Money | None:
+        return self.decision.unit_price
+
+    @property
+    def price(self) -> Money | None:
+        return self.decision.price
+
+    @property
+    def next_term(self) -> tuple[date, date]:
+        return self.decision.next_term
+
+    @property
+    def seats(self) -> int:
+        return self.decision.seats
+
+    @property
+    def term(self) -> str:
+        return self.decision.term
+
+    @property
+    def sold_terms(self) -> tuple[str, ...]:
+        return self.decision.sold_terms
 
     @property
     def eligible(self) -> bool:
-        return self.eligibility.eligible
+        return self.decision.eligibility.eligible
 
     @property
     def changed(self) -> bool:
@@ -51,7 +101,7 @@ class Offer:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return self.eligibility.reasons
+        return self.decision.eligibility.reasons
 
 
 def active_prices(subscriptions) -> dict[tuple[int, str, str], Price]:
@@ -193,8 +243,8 @@ def offer_facts(
     )
 
 
-def decide_offer(facts: OfferFacts, today: date) -> dict:
-    """Decide an offer from its facts (no query): the fields of `Offer` but its subscription.
+def decide_offer(facts: OfferFacts, today: date) -> Decision:
+    """Decide an offer from its facts (no query).
 
     `seats` and `term` are those of the next term (R21), `amounts` the catalogue price of that
     term.
@@ -234,18 +284,18 @@ def decide_offer(facts: OfferFacts, today: date) -> dict:
         list_price, renewal_price = f.amounts
         unit = money(renewal_price if kind == "renewal" else list_price, f.currency)
         amount = line_amount(unit, f.seats)
-    return {
-        "stage": f.stage,
-        "access": rules.has_access(f.stage),
-        "eligibility": eligibility,
-        "price_kind": kind,
-        "unit_price": unit,
-        "price": amount,
-        "next_term": next_term,
-        "seats": f.seats,
-        "term": f.term,
-        "sold_terms": f.sold,
-    }
+    return Decision(
+        stage=f.stage,
+        access=rules.has_access(f.stage),
+        eligibility=eligibility,
+        price_kind=kind,
+        unit_price=unit,
+        price=amount,
+        next_term=next_term,
+        seats=f.seats,
+        term=f.term,
+        sold_terms=f.sold,
+    )
 
 
 def offer_for(
@@ -278,7 +328,7 @@ def offer_for(
         sold=sold,
         failed_automatic=failed_automatic,
     )
-    return Offer(subscription=sub, **decide_offer(facts, today))
+    return Offer(subscription=sub, decision=decide_offer(facts, today))
 
 
 def renewal_offers(
@@ -289,7 +339,8 @@ def renewal_offers(
     `changes` maps a subscription id to the (seats, term) chosen in the cart (R21; None keeps a
     value); without one, the subscription's scheduled change for its next term applies.
     `open_orders` is `open_order_facts` of the subscriptions when already read (rows read with
-    `open_order_exists`); without it, they are read here.
+    `open_order_exists`); without it, they are read here. The offers whose facts are equal share
+    one `Decision` object.
     """
     subs = list(subscriptions)
     prices = active_prices(subs)
@@ -298,7 +349,7 @@ def renewal_offers(
     offers = {}
     # Subscriptions of one page often share their facts (offering, dates, seats): each set of
     # facts is decided once (#15), and each (offering, currency)'s sold terms looked up once.
-    decided: dict[OfferFacts, dict] = {}
+    decided: dict[OfferFacts, Decision] = {}
     sold: dict[tuple[int, str], tuple[str, ...]] = {}
     for s in subs:
         seats, term = renewal_change(s, changes.get(s.pk))
@@ -317,8 +368,8 @@ def renewal_offers(
             sold=sold[sold_key],
             failed_automatic=s.pk in failed,
         )
-        fields = decided.get(facts)
-        if fields is None:
-            fields = decided[facts] = decide_offer(facts, today)
-        offers[s.pk] = Offer(subscription=s, **fields)
+        decision = decided.get(facts)
+        if decision is None:
+            decision = decided[facts] = decide_offer(facts, today)
+        offers[s.pk] = Offer(subscription=s, decision=decision)
     return offers

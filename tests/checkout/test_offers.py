@@ -217,3 +217,25 @@ def test_offers_take_the_same_three_queries_for_1_or_50_subscriptions(n, django_
 def test_no_subscriptions_need_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert renewal_offers([], user=None, today=D) == {}
+
+
+@pytest.mark.django_db
+def test_offers_of_equal_facts_share_one_decision_equal_to_each_one_alone():
+    first = priced_subscription(renewal_date=D)
+    same = [
+        priced_subscription(renewal_date=D, customer=first.customer, purchaser=first.purchaser,
+                            offering=first.offering)
+        for _ in range(2)
+    ]  # fmt: skip
+    other = priced_subscription(
+        renewal_date=D, customer=first.customer, purchaser=first.purchaser, seats=9
+    )
+    subs = [first, *same, other]
+    today = D - timedelta(days=3)
+    offers = renewal_offers(subs, user=first.purchaser, today=today)
+    assert {id(offers[s.pk].decision) for s in [first, *same]} == {id(offers[first.pk].decision)}
+    assert offers[other.pk].decision is not offers[first.pk].decision
+    for s in subs:
+        alone = renewal_offers([s], user=first.purchaser, today=today)[s.pk]
+        assert offers[s.pk] == alone
+        assert offers[s.pk].subscription is s

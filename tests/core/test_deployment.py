@@ -164,3 +164,22 @@ def test_no_banner_in_development_or_a_real_production(settings, production, all
     settings.PRODUCTION = production
     settings.ALLOW_SANDBOX_IN_PRODUCTION = allow
     assert b"staging-banner" not in Client().get("/accounts/login/").content
+
+
+def test_the_wsgi_module_freezes_what_it_loaded_and_collects_the_young_less_often(tmp_path):
+    # #15: the collector no longer rescans Django and the views in each request.
+    env = {"PATH": os.environ["PATH"], "RENEWALS_DATA_DIR": str(tmp_path)}
+    script = (
+        "import gc, sys; assert gc.get_freeze_count() == 0; import renewals.wsgi; "
+        "print(gc.get_freeze_count(), 'renewals.urls' in sys.modules, "
+        "'renewals.api.endpoints.subscriptions' in sys.modules, gc.get_threshold()[0])"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    frozen, urls_loaded, views_loaded, young_threshold = result.stdout.split()
+    assert int(frozen) > 50_000
+    assert (urls_loaded, views_loaded) == ("True", "True")
+    assert int(young_threshold) == 7_000

@@ -12,7 +12,7 @@ from pydantic import Field
 from renewals.checkout.offers import renewal_offers
 from renewals.core import clock
 from renewals.rows import load_page
-from renewals.shapes import subscription_json
+from renewals.shapes import subscription_list_json
 from renewals.subscriptions.actions import (
     SettingsRefused,
     cancel_scheduled_change,
@@ -55,7 +55,7 @@ def subscriptions_json(qs, *, user, today) -> list[dict]:
     """Return subscriptions as API JSON with their offers, in a fixed number of queries."""
     page = load_page(qs)
     offers = renewal_offers(page.rows, user=user, today=today, open_orders=page.open_orders)
-    return [subscription_json(s, offers[s.id], page.terms[s.id]) for s in page.rows]
+    return subscription_list_json(page.rows, offers, page.terms)
 
 
 def visible_subscription(user, subscription_id: str):
