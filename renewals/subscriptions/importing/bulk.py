@@ -235,19 +235,20 @@ def insert_audit_events(events) -> None:
     if not events:
         return
     now = clock.now()
+    last = [None, None]  # the data dict last encoded, and its text
+
+    def encode(data: dict) -> str:
+        # The created subscriptions' events share one data dict (`write.CREATED`), read only:
+        # it is encoded once for a run of them, not once an event (#15).
+        if data is not last[0]:
+            last[:] = data, json.dumps(data, cls=DjangoJSONEncoder)
+        return last[1]
+
     upsert_rows(
         AuditEvent,
         ["at", "actor_id", "actor_label", "object_type", "object_id", "action", "data"],
         (  # one row at a time into the COPY, not a second list of them all (#15)
-            (
-                now,
-                None,
-                e.actor_label,
-                e.object_type,
-                e.object_id,
-                e.action,
-                json.dumps(e.data, cls=DjangoJSONEncoder),
-            )
+            (now, None, e.actor_label, e.object_type, e.object_id, e.action, encode(e.data))
             for e in events
         ),
         conflict=None,
