@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from renewals.core import clock
 from renewals.core.models import AuditEvent
@@ -202,7 +201,7 @@ def _defaults(model, columns: list[str]) -> tuple[list[str], tuple]:
         if f.attname not in columns
         and not (f is opts.pk and f.get_internal_type().endswith("AutoField"))
     ]
-    now = timezone.now()
+    now = clock.now()
     values = tuple(
         now
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
