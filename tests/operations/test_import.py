@@ -333,3 +333,24 @@ def test_a_card_its_owner_removed_is_not_revived_by_a_reimport(tmp_path):
     assert code == 0
     assert Card.objects.get().removed is not None
     assert Subscription.objects.get().card is None
+
+
+def test_the_import_pauses_the_cycle_collector_and_restores_it(tmp_path, monkeypatch):
+    import gc
+    import importlib
+
+    command = importlib.import_module("renewals.operations.management.commands.import")
+
+    seen = []
+    real = command.import_bytes
+
+    def import_bytes(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(command, "import_bytes", import_bytes)
+    assert gc.isenabled()
+    assert run_import(write(tmp_path, EXAMPLE))[0] == 0
+    assert run_import(write(tmp_path, {"users": [{"email": "x"}]}, "bad.json"))[0] == 1
+    assert seen == [False, False]
+    assert gc.isenabled()

@@ -115,15 +115,24 @@ def _no_constant(name):
 
 
 def _depth(value) -> int:
-    """Return how deeply `value` nests containers (scalars add no level)."""
-    deepest = 0
-    stack = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        item, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-            if depth > MAX_DEPTH:
-                return depth
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
-    return deepest
+    """Return how deeply `value` nests containers (scalars add no level), at most one past
+    MAX_DEPTH.
+
+    Level by level, comparing exact types (the parser builds only dicts and lists): a walk
+    with a stack of (item, depth) pairs was 40% of the parse of a 20,000-row file (#15).
+    """
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return depth
+        deeper = []
+        add = deeper.append
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind_ = type(child)
+                if kind_ is dict or kind_ is list:
+                    add(child)
+        level = deeper
+    return depth

@@ -7,6 +7,7 @@ is on only where it can renew (R11). References are noted on the validator, reso
 """
 
 import re
+from functools import lru_cache
 
 from .. import periods
 from .history import off_grid_message
@@ -17,6 +18,8 @@ PAYMENT_KEYS = {"type", "last4", "token"}
 SANDBOX_TOKEN = re.compile(r"^pm_sandbox_([0-9]{12,19})$")
 STRIPE_TOKEN = re.compile(r"^pm_[A-Za-z0-9]{4,200}$")
 LAST4 = re.compile(r"^[0-9]{4}$")
+# R1's count of whole terms, once per (start, D, term): rows repeat their dates (#15).
+terms_between = lru_cache(maxsize=65536)(periods.terms_between)
 
 
 def subscription(check, path: str, row: dict, refused: set[str]) -> dict:
@@ -40,7 +43,7 @@ def subscription(check, path: str, row: dict, refused: set[str]) -> dict:
                 after="renewal_date",
             )
             sub["renewal_date"] = None
-        elif periods.terms_between(start, renewal, term) is None:
+        elif terms_between(start, renewal, term) is None:
             # R1: D must be a whole number of terms from the start, anchored on its day,
             # unless the subscription's recorded history reaches it (a term changed at a
             # renewal, R21): `importing.history` decides with the database and takes back

@@ -36,13 +36,6 @@ REFERENCE_NAMES = {
 }
 
 
-# The fields of a subscription whose values repeat from row to row (strings and dates).
-REPEATED = frozenset(
-    ("csn", "offering", "term", "currency", "start_date", "renewal_date")
-    + ("purchase_method", "partner", "purchaser")
-)
-
-
 class PlannedSubscription:
     """One subscription of a valid file, ready to be written: read as `row["term"]`.
 
@@ -69,11 +62,25 @@ class PlannedSubscription:
     )
 
     def __init__(self, sub: dict, share):
-        for name in self.__slots__:
-            value = sub[name]
-            setattr(self, name, share(value) if name in REPEATED else value)
+        # Each slot by name, not a loop over them with setattr: 20,000 rows made that a fifth
+        # of the validation (#15). The values that repeat from row to row are shared.
+        self.id = sub["id"]
+        self.csn = share(sub["csn"])
+        self.offering = share(sub["offering"])
+        self.term = share(sub["term"])
+        self.seats = sub["seats"]
+        self.currency = share(sub["currency"])
+        self.start_date = share(sub["start_date"])
+        self.renewal_date = share(sub["renewal_date"])
+        self.auto_renew = sub["auto_renew"]
+        self.trial = sub["trial"]
+        self.purchase_method = share(sub["purchase_method"])
+        self.partner = share(sub["partner"])
+        self.purchaser = share(sub["purchaser"])
+        payment = sub["payment"]
         # Shared between the rows naming the same method: read only.
-        self.payment = share(tuple(self.payment.items()), self.payment)
+        self.payment = share(tuple(payment.items()), payment)
+        self.path = sub["path"]
 
     def __getitem__(self, name: str):
         try:

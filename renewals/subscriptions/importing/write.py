@@ -8,6 +8,8 @@ card included: the import's `set_payment_method`), a held one (R19, `guard`) an 
 event and no change. Rows travel in bulk (COPY on PostgreSQL) so a 100,000-row file stays fast.
 """
 
+from collections import Counter
+
 from renewals.accounts.models import Card, Customer, Partner, User
 from renewals.catalog.models import Offering
 from renewals.core import clock
@@ -15,7 +17,17 @@ from renewals.core import clock
 from .. import actions, rules
 from ..models import Subscription, Term
 from . import guard
-from .bulk import BATCH, AuditRow, chunks, fetch, ids_of, insert_audit_events, upsert_rows
+from .bulk import (
+    BATCH,
+    AuditRow,
+    chunks,
+    fetch,
+    ids_of,
+    insert_audit_events,
+    insert_new_rows,
+    rows_where,
+    upsert_rows,
+)
 
 SUBSCRIPTION_FIELDS = [
     "customer_id",
@@ -51,10 +63,12 @@ def write_cards(plan, users: dict, summary) -> dict:
     def load():
         return {
             (user, gateway, token): (pk, last4, removed)
-            for part in chunks({u for u, _g, _t in wanted})
-            for pk, user, gateway, token, last4, removed in Card.objects.filter(
-                user_id__in=part
-            ).values_list("pk", "user_id", "gateway", "token", "last4", "removed")
+            for user, pk, gateway, token, last4, removed in rows_where(
+                Card,
+                "user_id",
+                {u for u, _g, _t in wanted},
+                ["pk", "gateway", "token", "last4", "removed"],
+            )
         }
 
     have = load()
@@ -62,13 +76,22 @@ def write_cards(plan, users: dict, summary) -> dict:
     for key, last4 in wanted.items():
         card = have.get(key)
         if card is None:
-            new.append(Card(user_id=key[0], gateway=key[1], token=key[2], last4=last4))
+            new.append((*key, last4))
         elif card[1] != last4 and card[2] is None:
             changed.append(Card(pk=card[0], last4=last4))
     summary.add("cards", "created", len(new))
     summary.add("cards", "updated", len(changed))
     summary.add("cards", "unchanged", len(wanted) - len(new) - len(changed))
-    Card.objects.bulk_create(new, batch_size=BATCH)
+    columns = ["user_id", "gateway", "token", "last4"]
+    insert_new_rows(
+        Card,
+        columns,
+        new,
+        otherwise=lambda: Card.objects.bulk_create(
+            [Card(**dict(zip(columns, row, strict=True))) for row in new], batch_size=BATCH
+        ),
+        defaults=True,
+    )
     Card.objects.bulk_update(changed, ["last4"], batch_size=BATCH)
     if new:
         have = load()
@@ -92,85 +115,92 @@ def write_subscriptions(plan, summary, *, today, actor_label: str = "import") ->
     guard.lock_and_refresh(guard.date_changes(subs, existing), existing, SUBSCRIPTION_FIELDS)
     held = guard.held_rows(subs, existing, today=today)
 
-    write, audits, new_terms, moved = [], guard.audit_held(held, actor_label=actor_label), [], {}
+    # The rows not in the table when it was read (`created`) and the changed ones go apart: the
+    # former by COPY straight into the table on PostgreSQL (`insert_new_rows`, #15).
+    created, changed = [], []
+    audits, new_terms, moved = guard.audit_held(held, actor_label=actor_label), [], {}
     now = clock.now()
+    label = Subscription._meta.label_lower
+    outcomes = Counter()
+    # Rows repeat their dates and term: each first term is computed once (#15).
+    first_terms = {}
+    # Attributes of the planned rows, read directly: 20,000 rows are 500,000 reads (#15).
     for row in subs:
-        if row["id"] in held:
-            summary.add("subscriptions", "unchanged")
-            summary.held.append(
-                f"{row.get('path', '$.subscriptions')} ({row['id']}): {held[row['id']]}"
-            )
+        sub_id = row.id
+        if sub_id in held:
+            outcomes["unchanged"] += 1
+            summary.held.append(f"{row.get('path', '$.subscriptions')} ({sub_id}): {held[sub_id]}")
             continue
-        pay = row["payment"]
-        purchaser = users[row["purchaser"]]
-        old = existing.get(row["id"])
+        pay = row.payment
+        purchaser = users[row.purchaser]
+        old = existing.get(sub_id)
         card = None
         if pay["type"] == "card":
             if pay.get("token"):
                 card = cards.get((purchaser, pay["gateway"], pay["token"]))
             elif old and old["payment_method"] == "card" and old["purchaser_id"] == purchaser:
                 card = old["card_id"]  # a card assigned in the portal survives a token-less file
-        values = {
-            "customer_id": customers[row["csn"]],
-            "offering_id": offerings[row["offering"]],
-            "term": row["term"],
-            "seats": row["seats"],
-            "currency": row["currency"],
-            "start_date": row["start_date"],
-            "renewal_date": row["renewal_date"],
+        start, renewal, term = row.start_date, row.renewal_date, row.term
+        values = (
+            customers[row.csn],
+            offerings[row.offering],
+            term,
+            row.seats,
+            row.currency,
+            start,
+            renewal,
             # R2: the expiry process starts at D; an overdue invoice's earlier date is kept
             # whatever the file says of D (R9, R19).
-            "lapse_date": rules.import_lapse_date(
+            rules.import_lapse_date(
                 old_lapse=old["lapse_date"] if old else None,
                 old_renewal=old["renewal_date"] if old else None,
-                new_renewal=row["renewal_date"],
+                new_renewal=renewal,
             ),
-            "auto_renew": row["auto_renew"],
-            "purchase_method": row["purchase_method"],
-            "payment_method": pay["type"],
-            "card_id": card,
-            "purchaser_id": purchaser,
-            "partner_id": partners[row["partner"]] if row["partner"] else None,
-            "trial": row["trial"],
-        }
-        current, _end = actions.first_term(row["start_date"], row["renewal_date"], row["term"])
+            row.auto_renew,
+            row.purchase_method,
+            pay["type"],
+            card,
+            purchaser,
+            partners[row.partner] if row.partner else None,
+            row.trial,
+        )
+        key = (start, renewal, term)
+        current = first_terms.get(key)
+        if current is None:
+            current = first_terms[key] = actions.first_term(start, renewal, term)[0]
         if old is None:
-            summary.add("subscriptions", "created")
-            new_terms.append((row["id"], current, row["renewal_date"], row["seats"]))
-            audits.append(
-                AuditRow(
-                    actor_label=actor_label,
-                    object_type=Subscription._meta.label_lower,
-                    object_id=row["id"],
-                    action="imported",
-                    data=CREATED,
-                )
-            )
-        else:
-            changes = {
-                f: [_jsonable(old[f]), _jsonable(values[f])]
-                for f in SUBSCRIPTION_FIELDS
-                if old[f] != values[f]
-            }
-            if not changes:
-                summary.add("subscriptions", "unchanged")
-                continue
-            summary.add("subscriptions", "updated")
-            audits.append(
-                AuditRow(
-                    actor_label=actor_label,
-                    object_type=Subscription._meta.label_lower,
-                    object_id=row["id"],
-                    action="imported",
-                    data={"changes": changes},
-                )
-            )
-            if {"start_date", "renewal_date", "term"} & changes.keys():
-                moved[row["id"]] = (current, row["renewal_date"])
-        write.append((row["id"], *(values[f] for f in SUBSCRIPTION_FIELDS), now))
+            outcomes["created"] += 1
+            new_terms.append((sub_id, current, renewal, row.seats))
+            audits.append(AuditRow(actor_label, label, sub_id, "imported", CREATED))
+            created.append((sub_id, *values, now))
+            continue
+        changes = {
+            f: [_jsonable(old[f]), _jsonable(value)]
+            for f, value in zip(SUBSCRIPTION_FIELDS, values, strict=True)
+            if old[f] != value
+        }
+        if not changes:
+            outcomes["unchanged"] += 1
+            continue
+        outcomes["updated"] += 1
+        audits.append(AuditRow(actor_label, label, sub_id, "imported", {"changes": changes}))
+        if {"start_date", "renewal_date", "term"} & changes.keys():
+            moved[sub_id] = (current, renewal)
+        changed.append((sub_id, *values, now))
+    for outcome, n in outcomes.items():
+        summary.add("subscriptions", outcome, n)
     columns = ["id", *SUBSCRIPTION_FIELDS, "updated"]
-    upsert_rows(Subscription, columns, write, conflict=["id"], update=columns[1:])
-    del write
+    upsert_rows(Subscription, columns, changed, conflict=["id"], update=columns[1:])
+    insert_new_rows(
+        Subscription,
+        columns,
+        created,
+        otherwise=lambda: upsert_rows(
+            Subscription, columns, created, conflict=["id"], update=columns[1:]
+        ),
+    )
+    created.clear()  # not held through the terms' and audit rows' writes (#15)
+    changed.clear()
     upsert_rows(
         Term,
         ["subscription_id", "start", "end", "order_number", "source", "created", "seats"],

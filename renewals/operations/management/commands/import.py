@@ -1,5 +1,7 @@
 """`renewals import FILE.json`: validate the whole file, then import it in one transaction."""
 
+import gc
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,12 +20,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, **options):
         # The bytes are handed over, not kept here: the import lets them go once decoded (#15).
-        result = import_bytes(
-            self.read(file),
-            today=clock.today(),
-            dry_run=dry_run,
-            actor_label=f"import:{Path(file).name}",
-        )
+        with cycle_collector_paused():
+            result = import_bytes(
+                self.read(file),
+                today=clock.today(),
+                dry_run=dry_run,
+                actor_label=f"import:{Path(file).name}",
+            )
         if result.errors:
             for line in result.errors:
                 self.stderr.write(line)
@@ -60,3 +63,21 @@ class Command(BaseCommand):
             raise CommandError(f"{file} is a directory, not a JSON file") from None
         except OSError as exc:
             raise CommandError(f"{file} cannot be read: {exc.strerror}") from None
+
+
+@contextmanager
+def cycle_collector_paused():
+    """Pause Python's cycle collector for the import, then restore it.
+
+    An import builds hundreds of thousands of objects that live until it ends (the parsed file,
+    the plan, the rows on their way to the database); the collector scanned them again and
+    again, 15% of the command's CPU for 20,000 subscriptions (#15). Reference counting frees
+    everything else as before; the cycles left are collected when the import returns.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
