@@ -5,7 +5,8 @@ Django's own `AdminConfig` imports every installed app's `admin` module when any
 pages and the admin's system check. Not `renewals show`, `import`, `daily`, the worker or the
 scheduler. This is Django's `SimpleAdminConfig`, with the autodiscovery done by those two: the
 URLconf (renewals/urls.py, before `admin.site.urls` reads the registry) and the check below
-(`renewals check`, `renewals serve` before it serves, the test runner). Autodiscovery is
+(`renewals check`, `renewals serve` before it serves, Django's test runner; under pytest,
+the session fixture of tests/conftest.py imports the URLconf). Autodiscovery is
 idempotent: a module already imported is not imported, nor registered, twice.
 """
 

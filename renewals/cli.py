@@ -91,6 +91,7 @@ def exit_now(status: int) -> None:
     """
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(status)
+    gc.disable()  # nothing is freed any more: no collection over what gc.unfreeze gives back
     atexit._run_exitfuncs()  # the interpreter's own exit runs them (and forgets them): so do we
     from django.db import DatabaseError, connections
 

@@ -1,8 +1,7 @@
 """Back office for invoices (R18): read-only, with the action "mark paid" (restores access).
 
 `actions` (and the order, checkout and subscription code behind it) is imported by the two admin
-actions, not at the top: admin autodiscovery imports this module in every process at start-up,
-`renewals show` included (#15).
+actions, not at the top: a page of the back office that does not run them does not load it (#15).
 """
 
 from django.contrib import admin

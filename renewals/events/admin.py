@@ -1,8 +1,8 @@
 """Back office for events (R22): the events, the endpoints with their delivery log, replay.
 
 `deliveries` and `endpoints` (HTTP, TLS and signing code) are imported where an action or a
-save uses them, not at the top: admin autodiscovery imports this module in every process at
-start-up, `renewals show` included (#15).
+save uses them, not at the top: a back-office page that does not use them does not load
+them (#15).
 """
 
 from django import forms

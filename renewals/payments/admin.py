@@ -5,8 +5,8 @@ fulfilled) or refund (close; an open order fails and releases its terms), always
 both audited.
 
 The actions and funds modules (the charge, order, billing and gateway code behind them) are
-imported by the admin actions that use them: every process imports this module at start-up
-(admin autodiscovery), `renewals show` included, and most never settle a payment (#15).
+imported by the admin actions that use them: most back-office pages never settle a payment
+(#15).
 """
 
 from functools import partial

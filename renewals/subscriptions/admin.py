@@ -8,8 +8,8 @@ auto-renew confirmation email, and every change is an audit event with the chang
 before and after, shown on the change page.
 
 `actions` (and the outbox, auto-renew and email code it brings) is imported where the form and
-the admin use it, not at the top: admin autodiscovery imports this module in every process at
-start-up, `renewals show` included (#15).
+the admin use it, not at the top: a page of the back office that does not use it does not
+load it (#15).
 """
 
 from django import forms

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.sites import all_sites
 
 from renewals.admin_app import check_registered_admins
 from renewals.core.models import AuditEvent
@@ -43,10 +44,13 @@ def test_start_up_registers_no_model_admin_the_urlconf_or_the_check_registers_th
 
 def test_the_admin_check_still_checks_every_registered_model_admin():
     site = admin.AdminSite(name="broken")
-    site.register(AuditEvent, list_display=["no_such_field"])
-    errors = check_registered_admins(None)
-    assert [e.id for e in errors] == ["admin.E108"]
-    assert errors[0].obj is type(site._registry[AuditEvent])
+    try:
+        site.register(AuditEvent, list_display=["no_such_field"])
+        errors = check_registered_admins(None)
+        assert [e.id for e in errors] == ["admin.E108"]
+        assert errors[0].obj is type(site._registry[AuditEvent])
+    finally:  # a cycle keeps the site alive in the weak `all_sites` until a full collection
+        all_sites.discard(site)
 
 
 def test_the_back_office_has_its_model_admins_and_index():
