@@ -55,10 +55,12 @@ def render_email(kind: str, language: str, context: dict) -> tuple[str, str, str
             )
             subject = subject.strip()
         else:
-            shared = Context(values)  # one context for the three parts
-            subject = _template(f"emails/{kind}.subject.txt").render(shared).strip()
-            text = _template(f"emails/{kind}.txt").render(shared)
-            html = _template(f"emails/{kind}.html").render(shared)
+            # Plain text is not HTML: a name like "O'Brien & Sons" is printed as it is there,
+            # escaped only in the HTML part.
+            plain = Context(values, autoescape=False)  # one context for the two text parts
+            subject = _template(f"emails/{kind}.subject.txt").render(plain).strip()
+            text = _template(f"emails/{kind}.txt").render(plain)
+            html = _template(f"emails/{kind}.html").render(Context(values))
     # One line; the no-break spaces of French typography stay (str.split would take them).
     return LINE_BREAKS.sub(" ", subject).strip(), text, html
 

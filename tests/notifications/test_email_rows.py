@@ -100,7 +100,9 @@ def test_the_confirmation_of_100_lines_renders_its_lines_from_frames():
     values = context(100, "fr", "JPY", 1)
     subject, text, html = render_email("order-confirmation", "fr", values)
     with translation.override("fr"):
-        assert as_plain_loop("txt").render({**values, "language": "fr"}) in text
+        plain = Context({**values, "language": "fr"}, autoescape=False)  # text is not HTML
+        assert as_plain_loop("txt").template.render(plain) in text
+    assert "O'Brien & <Sons>" in text and "O&#x27;Brien &amp; &lt;Sons&gt;" in html
     nodes = [
         node
         for ext in ("txt", "html")
