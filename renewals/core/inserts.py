@@ -13,8 +13,8 @@ from decimal import Decimal
 from operator import attrgetter
 from uuid import UUID
 
-from django.db import connection
-from django.db.models import JSONField
+from django.db import connection, transaction
+from django.db.models import NOT_PROVIDED, JSONField
 
 
 def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
@@ -22,15 +22,21 @@ def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
 
     `batch_size` rows at most per statement, as bulk_create's.
 
-    The same rows as `model.objects.bulk_create(objs)` (which it is on other databases, and
-    for a model with a JSON encoder of its own or a key that is not generated): defaults and
-    `auto_now_add` applied, JSON columns as `json.dumps` writes them, the database's errors
-    raised (a too-long text, a broken constraint). No signals, as bulk_create.
+    The same rows as `model.objects.bulk_create(objs)` (which it is on other databases, for a
+    single row, a model with a JSON encoder of its own, a generated or database-default column,
+    a key that is not generated, or rows carrying keys of their own): defaults and
+    `auto_now_add` applied, related objects' keys taken as bulk_create takes them, JSON columns
+    as `json.dumps` writes them, the database's errors raised (a too-long text, a broken
+    constraint), batches in one transaction. Values are plain (str, int, bool, None), dates,
+    times, decimals or UUIDs; another type (a float, a duration) raises TypeError, and a bool
+    in a text column would be written `true`: it is made for the events' and audit rows'
+    models. No signals, as bulk_create.
     """
     objs = list(objs)
     if batch_size and len(objs) > batch_size:
-        for start in range(0, len(objs), batch_size):
-            insert_rows(model, objs[start : start + batch_size])
+        with transaction.atomic(savepoint=False):  # all the batches or none, as bulk_create
+            for start in range(0, len(objs), batch_size):
+                insert_rows(model, objs[start : start + batch_size])
         return objs
     pk = model._meta.pk
     fields = [f for f in model._meta.concrete_fields if f is not pk]
@@ -39,8 +45,12 @@ def insert_rows(model, objs: list, *, batch_size: int | None = None) -> list:
         or len(objs) < 2
         or not pk.db_returning
         or any(isinstance(f, JSONField) and f.encoder for f in fields)
+        or any(f.generated or f.db_default is not NOT_PROVIDED for f in fields)
+        or any(obj.pk is not None for obj in objs)  # a key of its own: bulk_create keeps it
     ):
         return model.objects.bulk_create(objs, batch_size=batch_size)
+    for obj in objs:  # a related object saved after it was assigned: its key, as bulk_create
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
     readers = [(f.column, _reader(f)) for f in fields]
     rows = [{column: read(obj) for column, read in readers} for obj in objs]
     quote = connection.ops.quote_name

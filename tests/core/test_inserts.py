@@ -93,3 +93,42 @@ def test_on_postgresql_the_rows_travel_as_one_json_text_and_errors_are_the_datab
     twice[3].dedupe_key = twice[2].dedupe_key
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Event, twice)
+
+
+def audit_rows(actor, n: int) -> list[AuditEvent]:
+    return [
+        AuditEvent(actor=actor, actor_label="x", object_type="checkout.order", object_id=str(i),
+                   action="order_paid", data={"i": i})
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_an_actor_saved_after_it_was_assigned_is_written_with_its_key():
+    user = UserFactory.build()
+    rows = audit_rows(user, 2)
+    user.save()  # as bulk_create, the rows take the key the actor has now (found in review)
+    insert_rows(AuditEvent, rows)
+    assert [a.actor_id for a in AuditEvent.objects.filter(pk__in=[r.pk for r in rows])] == [
+        user.pk,
+        user.pk,
+    ]
+
+
+def test_rows_with_keys_of_their_own_keep_them():
+    rows = audit_rows(None, 2)
+    rows[0].pk, rows[1].pk = 10**9, 10**9 + 1
+    insert_rows(AuditEvent, rows)
+    assert sorted(AuditEvent.objects.filter(pk__gte=10**9).values_list("pk", flat=True)) == [
+        10**9,
+        10**9 + 1,
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_are_all_written_or_none():
+    rows = audit_rows(None, 5)
+    rows[4].action = "x" * 500  # too long for its column: the last batch fails
+    with pytest.raises(DataError):
+        insert_rows(AuditEvent, rows, batch_size=2)
+    assert not AuditEvent.objects.filter(actor_label="x").exists()
