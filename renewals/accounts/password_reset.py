@@ -69,7 +69,8 @@ def request_reset(raw_email: str, *, ip: str, language: str) -> None:
         "dedupe_key": f"password-reset:{target.pk or 0}:{uuid.uuid4().hex}",
     }
     if user is None:
-        # The same rendering and dedupe lookup as queue_email, and nothing sent.
+        # The same rendering as queue_email and one statement on the outbox's table (its
+        # is an INSERT), and nothing sent.
         outbox.render_email(spec["kind"], spec["language"], spec["context"])
         Email.objects.filter(dedupe_key=spec["dedupe_key"]).exists()
         return

@@ -23,7 +23,8 @@ email_rows.py: the lines of an order's emails, tests/notifications/test_email_ro
 
 import html
 import re
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.template import Context
 from django.template.defaultfilters import urlencode
@@ -46,6 +47,8 @@ LIMIT = 4096  # frames kept (a day's digests need a few hundred)
 
 _frames: dict = {}  # for the process's life, as the cached template loader's templates
 _NONE_YET = object()
+# The values besides texts a row may hold to render from a frame: their repr says their value.
+KEY_TYPES = frozenset({int, bool, float, Decimal, date, datetime, type(None)})
 
 
 def is_digest(context: dict) -> bool:
@@ -210,6 +213,8 @@ def render_row(frames: dict, key: tuple, row, render) -> str:
     """
     if not isinstance(row, dict) or len(row) > len(FIELD_MARKS):
         return render(row)
+    if any(not isinstance(v, str) and type(v) not in KEY_TYPES for v in row.values()):
+        return render(row)  # a value whose repr may not say what it prints (an address)
     texts = [k for k, v in row.items() if isinstance(v, str)]
     shape = tuple(
         (k, type(v), bool(v)) if isinstance(v, str) else (k, type(v), repr(v))

@@ -99,8 +99,8 @@ def queue_email(
 ) -> Email:
     """Put one email in the outbox (idempotent by `dedupe_key`) and deliver it after commit.
 
-    One statement (#15): the row is inserted unless its key is taken, then the row holding
-    the key is returned. A repeated key renders its email for nothing: the callers repeat
+    One statement for a new email (#15): the row is inserted unless its key is taken (SQLite
+    >= 3.35 for RETURNING); a taken key costs a second, the read of the row holding it. A repeated key renders its email for nothing: the callers repeat
     one rarely (a fulfilment reported twice stops at the order's status before this).
     """
     email = _new_email(

@@ -6,7 +6,7 @@ render the same templates with a plain `{% for %}` (the template as it was) and 
 several currencies (JPY has no decimals), languages, awkward texts and 100 lines.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,3 +124,68 @@ def test_a_row_whose_texts_are_filtered_is_rendered_in_full():
     rows = [{"t": "a&b", "n": 1}, {"t": "cd", "n": 1}, {"t": "", "n": 2}]
     assert template.render({"rows": rows}) == "[A&amp;B|1][CD|1][|2]"
     assert template.render({"rows": rows}) == "[A&amp;B|1][CD|1][|2]"
+
+
+ROWS = [{"t": "abcdefgh", "n": 1}, {"t": "xyz", "n": 1}, {"t": "X", "n": 1}, {"t": "", "n": 1}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ s.t|capfirst }}",
+        "{{ s.t|truncatechars:6 }}",
+        "{{ s.t|length }}",
+        "{{ s.t|linebreaksbr }}",
+        "{% if s.t == 'X' %}X!{% else %}other{% endif %}",
+        "{% if s.t|length > 3 %}long{% endif %}",
+        "{% translate s.t %}",
+        "{% blocktranslate with t=s.t|upper %}[{{ t }}]{% endblocktranslate %}",
+        "{% now 'Y' %}",
+    ],
+)
+def test_a_body_that_does_more_than_print_its_texts_is_the_plain_loop(body):
+    """Found in review: these gave the first row's result to later rows of the same shape."""
+    source = "{% load i18n email_rows %}{% framedfor s in rows %}[" + body + "]{% endframedfor %}"
+    framed = engines["django"].from_string(source)
+    plain = engines["django"].from_string(
+        source.replace("framedfor s in rows", "for s in rows").replace("endframedfor", "endfor")
+    )
+    assert not framed.template.nodelist.get_nodes_by_type(FramedForNode)[0].framed
+    for _ in range(2):
+        assert framed.render({"rows": ROWS}) == plain.render({"rows": ROWS})
+
+
+def test_a_value_without_a_telling_repr_is_rendered_in_full():
+    class Opaque:  # its repr is its address, which a later object may reuse
+        def __init__(self, text):
+            self.text = text
+
+        def __str__(self):
+            return self.text
+
+    template = engines["django"].from_string(
+        "{% load email_rows %}{% framedfor s in rows %}[{{ s.o }}|{{ s.t }}]{% endframedfor %}"
+    )
+    for i in range(50):
+        rows = [{"o": Opaque(f"v{i}"), "t": "a"}]
+        assert template.render({"rows": rows}) == f"[v{i}|a]"
+
+
+def test_the_active_time_zone_is_part_of_a_frames_key():
+    from django.utils import timezone
+
+    source = (
+        "{% load email_rows %}{% framedfor s in rows %}[{{ s.when }}|{{ s.t }}]{% endframedfor %}"
+    )
+    framed = engines["django"].from_string(source)
+    plain = engines["django"].from_string(
+        source.replace("framedfor s in rows", "for s in rows").replace("endframedfor", "endfor")
+    )
+    assert framed.template.nodelist.get_nodes_by_type(FramedForNode)[0].framed
+    rows = [{"when": datetime(2027, 1, 1, 9, 0, tzinfo=UTC), "t": "a"}]
+    seen = set()
+    for zone in ("Asia/Tokyo", "UTC", "Asia/Tokyo"):
+        with timezone.override(zone):
+            seen.add(framed.render({"rows": rows}))
+            assert framed.render({"rows": rows}) == plain.render({"rows": rows})
+    assert len(seen) == 2
