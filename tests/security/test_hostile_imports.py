@@ -39,6 +39,10 @@ def _nothing_imported():
             b'{"offerings": [{"code": "A\\u0000B", "name": "x"}]}',
             "$: the file contains a NUL character (\\u0000), which no field accepts",
         ),
+        (
+            b'{"offerings": [{"code": "A\\ud800B", "name": "x"}]}',
+            "$: the file contains a lone UTF-16 surrogate (\\ud800-\\udfff), which no field accepts",
+        ),
         (json.dumps(EXAMPLE).encode("utf-16"), "$: the file is not UTF-8 text (invalid byte at offset 0)"),
         (b"", "$: the file is not valid JSON: Expecting value at line 1, column 1"),
         (b'{"subscriptions": {"id": "x"}}', "$.subscriptions: must be a list, not an object"),
@@ -108,3 +112,34 @@ def test_a_huge_file_on_standard_input_is_refused_after_the_limit_not_read_whole
     )
     assert stdin.read_bytes == 1001
     assert _nothing_imported()
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        (
+            {"type": "card", "token": "pm_sandbox_4242424242424242\n"},
+            'payment_method.token: "pm_sandbox_4242424242424242\\n" is not a payment method token',
+        ),
+        (
+            {"type": "card", "token": "pm_" + "a" * 198, "last4": "4242"},
+            "is not a payment method token",
+        ),
+        ({"type": "card", "token": "pm_1234abcd", "last4": "4242\n"}, "is not the last 4 digits"),
+    ],
+)
+def test_a_token_or_last4_with_a_final_newline_or_too_long_is_refused(tmp_path, method, expected):
+    """Found in review: "$" matched before a final newline (stored as is), and a Stripe token of
+    201-203 characters passed its check and broke the 200-character column (a traceback)."""
+    data = json.loads(json.dumps(EXAMPLE))
+    data["subscriptions"][0]["payment_method"] = method
+    code, _out, err = run_import(write(tmp_path, json.dumps(data).encode()))
+    assert code == 1
+    assert expected in err
+    assert _nothing_imported()
+
+
+def test_a_surrogate_pair_is_accepted(tmp_path):
+    data = json.dumps(EXAMPLE).replace('"name": "', '"name": "\\ud83d\\ude00 ', 1)
+    code, _out, err = run_import(write(tmp_path, data.encode()))
+    assert (code, err) == (0, "")

@@ -5,6 +5,7 @@ checked afterwards, row by row (`shapes`, `validate`).
 """
 
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.conf import settings
 from .shapes import kind
 
 MAX_DEPTH = 20
+# The JSON escape of a surrogate: checked further only when the file holds one (#15: rarely).
+LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class ImportFileError(ValueError):
@@ -76,11 +79,33 @@ def parse_text(text: str) -> object:
     if "\x00" in text or "\\u0000" in text:
         # PostgreSQL text cannot hold NUL: refuse it here, in words, before anything is written.
         raise ImportFileError("the file contains a NUL character (\\u0000), which no field accepts")
+    if LONE_SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        # "\ud800" without its pair decodes to a string no database nor email can encode.
+        raise ImportFileError(
+            "the file contains a lone UTF-16 surrogate (\\ud800-\\udfff), which no field accepts"
+        )
     if _depth(data) > MAX_DEPTH:
         raise ImportFileError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         raise ImportFileError(f"the file must hold one JSON object, not {kind(data)}")
     return data
+
+
+def _has_lone_surrogate(data) -> bool:
+    """Does a string of the parsed file (a key or a value) hold half a surrogate pair?"""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            stack += [*value, *value.values()]
+        elif isinstance(value, list):
+            stack += value
+    return False
 
 
 def _object():

@@ -15,9 +15,10 @@ from .shapes import kind, show
 
 PAYMENT_TYPES = ("card", "konbini", "bank_transfer", "invoice")
 PAYMENT_KEYS = {"type", "last4", "token"}
-SANDBOX_TOKEN = re.compile(r"^pm_sandbox_([0-9]{12,19})$")
-STRIPE_TOKEN = re.compile(r"^pm_[A-Za-z0-9]{4,200}$")
-LAST4 = re.compile(r"^[0-9]{4}$")
+# \Z, not $: "$" also matches before a final newline. A card's token column holds 200.
+SANDBOX_TOKEN = re.compile(r"^pm_sandbox_([0-9]{12,19})\Z")
+STRIPE_TOKEN = re.compile(r"^pm_[A-Za-z0-9]{4,197}\Z")
+LAST4 = re.compile(r"^[0-9]{4}\Z")
 # R1's count of whole terms, once per (start, D, term): rows repeat their dates (#15).
 terms_between = lru_cache(maxsize=65536)(periods.terms_between)
 

@@ -72,12 +72,13 @@ def cycle_collector_paused():
     An import builds hundreds of thousands of objects that live until it ends (the parsed file,
     the plan, the rows on their way to the database); the collector scanned them again and
     again, 15% of the command's CPU for 20,000 subscriptions (#15). Reference counting frees
-    everything else as before; the cycles left are collected when the import returns.
+    everything else as before; the collector is back on when the import returns, and collects
+    the cycles left at its next run.
     """
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
