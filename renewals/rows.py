@@ -12,6 +12,7 @@ from collections import namedtuple
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
 
@@ -210,7 +211,10 @@ def _page_values(qs):
     orders)` of the subscriptions whose keys it selects, in its order."""
     database = connections[qs.db]
     statement = page_statement(database, tuple(qs.query.order_by))
-    keys_sql, keys_params = qs.values("pk").query.get_compiler(connection=database).as_sql()
+    try:
+        keys_sql, keys_params = qs.values("pk").query.get_compiler(connection=database).as_sql()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: no keys, no page (Django's own execute says so)
+        return []
     with database.cursor() as cursor:
         cursor.execute(
             statement.before + keys_sql + statement.after,

@@ -30,7 +30,8 @@ def freeze_loaded_objects() -> None:
     Django, the views and their modules are ~120,000 tracked objects that live as long as the
     worker. Each full collection — one every few requests of the API's 500-row page, which
     allocates ~10,000 containers — scanned them all: ~5 of its ~23 ms of CPU (#15). Frozen
-    objects are never scanned nor freed; the garbage is collected first so none is frozen.
+    objects are never scanned again (reference counting still frees them; only a cycle among
+    them would stay); the garbage is collected first so none is frozen.
     """
     get_resolver().url_patterns  # noqa: B018 — imported now, not at the first request
     gc.collect()

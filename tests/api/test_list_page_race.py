@@ -52,3 +52,12 @@ def test_a_subscription_that_leaves_the_filter_meanwhile_keeps_its_terms(
     after = {s["id"]: s["terms"] for s in api.get(url).json()["results"]}
     assert before["SUB-0"]
     assert after == before
+
+
+@pytest.mark.parametrize("empty", [lambda qs: qs.none(), lambda qs: qs.filter(pk__in=[])])
+def test_a_page_of_a_query_that_can_select_nothing_is_empty(empty):
+    """Found in review: compiling the keys alone raised EmptyResultSet (a 500) where Django's
+    own execution gives no rows."""
+    SubscriptionFactory()
+    page = rows.load_page(empty(Subscription.objects.order_by("pk"))[:500])
+    assert (page.rows, page.terms) == ([], {})
