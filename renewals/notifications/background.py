@@ -13,6 +13,7 @@ email is claimed with a lease before it is sent.
 import logging
 import queue
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -23,6 +24,7 @@ _queue: "queue.Queue[int]" = queue.Queue()
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _stop = threading.Event()
+_busy = threading.Lock()  # held while the thread delivers: an email or a sweep
 _WAKE = -1  # put by stop(): wakes the thread so it sees the stop event
 
 
@@ -60,11 +62,12 @@ def _loop() -> None:
             _queue.task_done()
             continue
         try:
-            close_old_connections()
-            if email_id is None:
-                outbox.deliver_due()
-            else:
-                outbox.deliver(email_id)
+            with _busy:
+                close_old_connections()
+                if email_id is None:
+                    outbox.deliver_due()
+                else:
+                    outbox.deliver(email_id)
         except Exception:  # keep the sender alive; the row stays pending for the next sweep
             log.exception("background email delivery failed")
         finally:
@@ -74,9 +77,12 @@ def _loop() -> None:
 
 
 def drain(timeout: float = 60) -> bool:
-    """Wait until every submitted email was tried (commands call it before they exit)."""
+    """Wait until every submitted email was tried and a sweep under way has ended (commands
+    call it before they exit: an email cut off mid-send would go again after its lease, and a
+    second time if the server had taken it). Return whether that happened within `timeout`."""
     if _thread is None or not _thread.is_alive():
         return True
+    deadline = time.monotonic() + timeout
     done = threading.Event()
 
     def wait():
@@ -84,7 +90,12 @@ def drain(timeout: float = 60) -> bool:
         done.set()
 
     threading.Thread(target=wait, daemon=True).start()
-    return done.wait(timeout)
+    if not done.wait(timeout):
+        return False
+    if not _busy.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        return False
+    _busy.release()
+    return True
 
 
 def stop(timeout: float = 10) -> None:
