@@ -209,6 +209,10 @@ def _compile_page_statement(database, ordering: tuple) -> PageStatement:
 def _page_values(qs):
     """Return the rows of the page `qs` (sliced) as `values_list(*COLUMNS, *JOINED, open
     orders)` of the subscriptions whose keys it selects, in its order."""
+    if not qs.query.order_by or not qs.query.standard_ordering:
+        # The outer statement sorts by `order_by` alone: a model's default ordering or a
+        # `.reverse()` would be lost there (the API always passes one of its orderings).
+        raise ValueError("a page needs an explicit order_by, not reversed")
     database = connections[qs.db]
     statement = page_statement(database, tuple(qs.query.order_by))
     try:

@@ -61,3 +61,10 @@ def test_a_page_of_a_query_that_can_select_nothing_is_empty(empty):
     SubscriptionFactory()
     page = rows.load_page(empty(Subscription.objects.order_by("pk"))[:500])
     assert (page.rows, page.terms) == ([], {})
+
+
+@pytest.mark.parametrize("unordered", [lambda qs: qs, lambda qs: qs.order_by("pk").reverse()])
+def test_a_page_without_an_explicit_forward_ordering_is_refused(unordered):
+    """Found in review: the page's rows would come back in another order than asked."""
+    with pytest.raises(ValueError, match="explicit order_by"):
+        rows.load_page(unordered(Subscription.objects.all())[:5])
