@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from renewals.core import checks  # noqa: F401 — registers the deployment checks
+        from renewals.core import lookups  # noqa: F401 — registers the `__any` lookup
         from renewals.core.pg_arrays import on_connection_created
 
         connection_created.connect(on_connection_created, dispatch_uid="renewals.pg_arrays")

@@ -228,7 +228,7 @@ def _facts(sub: Subscription, sellable: bool) -> schedule.Facts:
 
 
 def _load(ids: list[str]) -> dict[str, Subscription]:
-    subs = Subscription.objects.filter(pk__in=ids).select_related(
+    subs = Subscription.objects.filter(pk__any=ids).select_related(
         "purchaser", "offering", "card", "customer"
     )
     return {s.pk: s for s in subs}
@@ -280,7 +280,7 @@ def process_chunk(today: date, since: date, ids: list[str]) -> dict:
 
 def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
     made: dict[tuple[str, date], set[int]] = {}
-    for sub_id, start, n in ChargeAttempt.objects.filter(subscription_id__in=ids).values_list(
+    for sub_id, start, n in ChargeAttempt.objects.filter(subscription_id__any=ids).values_list(
         "subscription_id", "term_start", "attempt"
     ):
         made.setdefault((sub_id, start), set()).add(n)
@@ -289,7 +289,7 @@ def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
 
 def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> None:
     sent: dict[tuple[str, date], set[str]] = {}
-    for sub_id, term_end, step in Notice.objects.filter(subscription_id__in=list(subs)).values_list(
+    for sub_id, term_end, step in Notice.objects.filter(subscription_id__any=list(subs)).values_list(
         "subscription_id", "term_end", "step"
     ):
         sent.setdefault((sub_id, term_end), set()).add(step)
