@@ -307,9 +307,9 @@ def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
 
 def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> None:
     sent: dict[tuple[str, date], set[str]] = {}
-    for sub_id, term_end, step in Notice.objects.filter(subscription_id__any=list(subs)).values_list(
-        "subscription_id", "term_end", "step"
-    ):
+    for sub_id, term_end, step in Notice.objects.filter(
+        subscription_id__any=list(subs)
+    ).values_list("subscription_id", "term_end", "step"):
         sent.setdefault((sub_id, term_end), set()).add(step)
     groups: dict[tuple[int, str], list[tuple[Subscription, schedule.Step]]] = {}
     for sub in subs.values():
