@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from renewals.billing import actions as billing
 from renewals.checkout.offers import active_prices, offer_for, renewal_change
 from renewals.core import clock
+from renewals.core.collector import paused
 from renewals.notifications.outbox import queue_emails
 from renewals.payments import actions as payments
 from renewals.payments import recovery
@@ -111,6 +112,7 @@ def settle_deadlines(today: date) -> dict:
     return counts
 
 
+@paused()  # many short-lived objects: no cycle collections over them (#15)
 def start(today: date, *, chunk_size: int = CHUNK_SIZE) -> tuple[DailyRun, str, list[list[str]]]:
     """Open the run, settle deadlines, and return it with a fresh invocation id and its chunks."""
     run = open_run(today)
@@ -252,6 +254,7 @@ def _load(ids: list[str]) -> dict[str, Subscription]:
     return {s.pk: s for s in subs}
 
 
+@paused()  # many short-lived objects: no cycle collections over them (#15)
 def process_chunk(today: date, since: date, ids: list[str]) -> dict:
     """Do the due charges, then the due notices, of these subscriptions; return counts.
 

@@ -328,3 +328,18 @@ def test_a_chunk_loads_the_related_rows_select_related_gives_built_once_each(
                     assert model_to_dict(related) == model_to_dict(want_related)
     assert loaded[subs[0].pk].purchaser is loaded[subs[1].pk].purchaser
     assert loaded[subs[0].pk].card is loaded[subs[1].pk].card
+
+
+def test_the_run_works_without_the_cycle_collector_and_turns_it_back_on(monkeypatch):
+    import gc
+
+    subscription(renewal_date=TODAY + days(90))
+    seen = []
+    load = daily._load
+    monkeypatch.setattr(daily, "_load", lambda ids: seen.append(gc.isenabled()) or load(ids))
+    gc.enable()
+
+    daily.run_daily(TODAY)
+
+    assert seen == [False]
+    assert gc.isenabled()
