@@ -32,6 +32,7 @@ from renewals.subscriptions.queries import renews_automatically_q
 from . import charges, recheck, schedule, stage_events
 from .counts import WORK_KEYS, merge, work
 from .digests import digest_keys, digest_spec, queue_digest, subscription_line
+from .loading import load_subscriptions as _load
 from .models import ChargeAttempt, DailyRun, Notice
 
 log = logging.getLogger(__name__)
@@ -227,31 +228,6 @@ def _facts(sub: Subscription, sellable: bool) -> schedule.Facts:
         has_card=sub.card_id is not None and sub.card.removed is None,
         sellable=sellable,
     )
-
-
-# The related rows the run reads of each subscription (facts, digests, charges).
-RELATED = ("purchaser", "offering", "card", "customer")
-
-
-def _load(ids: list[str]) -> dict[str, Subscription]:
-    """The subscriptions of `ids` (in the model's order) with their related rows cached.
-
-    One read of the subscriptions, then one of each related kind that any of them has, each
-    related row built once and shared by its subscriptions: `select_related` built four per
-    subscription, most of them the same purchasers and offerings again (#15). A subscription
-    sees the same rows either way.
-    """
-    subs = list(Subscription.objects.filter(pk__any=ids))
-    for name in RELATED:
-        field = Subscription._meta.get_field(name)
-        keys = {getattr(sub, field.attname) for sub in subs} - {None}
-        rows = field.related_model._base_manager.filter(pk__any=sorted(keys)) if keys else []
-        by_pk = {row.pk: row for row in rows}
-        for sub in subs:
-            key = getattr(sub, field.attname)
-            if key is None or key in by_pk:
-                field.set_cached_value(sub, by_pk.get(key))
-    return {s.pk: s for s in subs}
 
 
 @paused()  # many short-lived objects: no cycle collections over them (#15)

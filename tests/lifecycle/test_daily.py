@@ -296,6 +296,7 @@ def test_daily_command_refuses_a_malformed_date():
 def test_a_chunk_loads_the_related_rows_select_related_gives_built_once_each(
     django_assert_num_queries,
 ):
+    from renewals.lifecycle.loading import RELATED
     from tests.factories import CardFactory, SubscriptionFactory
 
     def model_to_dict(obj):
@@ -310,7 +311,7 @@ def test_a_chunk_loads_the_related_rows_select_related_gives_built_once_each(
         SubscriptionFactory(purchaser=other),
     ]
     ids = [s.pk for s in reversed(subs)]
-    expected = list(Subscription.objects.filter(pk__in=ids).select_related(*daily.RELATED))
+    expected = list(Subscription.objects.filter(pk__in=ids).select_related(*RELATED))
 
     with django_assert_num_queries(5):  # the subscriptions, purchasers, offerings, cards, customers
         loaded = daily._load(ids)
@@ -320,7 +321,7 @@ def test_a_chunk_loads_the_related_rows_select_related_gives_built_once_each(
         for want in expected:
             got = loaded[want.pk]
             assert model_to_dict(got) == model_to_dict(want)
-            for name in daily.RELATED:
+            for name in RELATED:
                 related, want_related = getattr(got, name), getattr(want, name)
                 if want_related is None:
                     assert related is None
