@@ -171,7 +171,7 @@ def open_order_facts(subscriptions) -> tuple[set[str], set[str]]:
     if not subs:
         return set(), set()
     rows = (
-        OrderLine.objects.filter(subscription_id__in=[s.pk for s in subs])
+        OrderLine.objects.filter(subscription_id__any=[s.pk for s in subs])
         .filter(HOLDING_LINE | FAILED_AUTOMATIC_LINE)
         .values_list("subscription_id", "term_start", "order__status")
     )

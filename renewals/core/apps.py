@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
-        from renewals.core import checks  # noqa: F401 — registers the deployment checks
+        from renewals.core import (
+            checks,  # noqa: F401 — registers the deployment checks
+            lookups,  # noqa: F401 — registers the `__any` lookup
+        )
         from renewals.core.pg_arrays import on_connection_created
 
         connection_created.connect(on_connection_created, dispatch_uid="renewals.pg_arrays")

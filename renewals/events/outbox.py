@@ -117,7 +117,7 @@ def emit(
     pending = _pending.get()
     if dedupe:
         taken = set(
-            Event.objects.filter(dedupe_key__in=list(dedupe.values())).values_list(
+            Event.objects.filter(dedupe_key__any=list(dedupe.values())).values_list(
                 "dedupe_key", flat=True
             )
         )
@@ -219,7 +219,7 @@ def _insert(events: list[Event], subjects: list[tuple[str, ...]]) -> None:
     all_ids = sorted({i for ids in subjects for i in ids})
     for attempt in range(SEQUENCE_RETRIES):
         last = dict(
-            EventSubscription.objects.filter(subscription_id__in=all_ids)
+            EventSubscription.objects.filter(subscription_id__any=all_ids)
             .values("subscription_id")
             .annotate(last=Max("sequence"))
             .values_list("subscription_id", "last")

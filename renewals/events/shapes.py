@@ -39,7 +39,7 @@ def subscriptions_shaped(objects, today: date | None) -> list[Shaped]:
     today = today or clock.today()
     ids = [_pk(o) for o in objects]
     # One read of the rows with their related rows joined (values, no model instances, #15).
-    subs, terms = load_rows(Subscription.objects.filter(pk__in=ids))
+    subs, terms = load_rows(Subscription.objects.filter(pk__any=ids))
     prices = active_prices(subs)
     pending = pending_subscription_ids(subs)
     by_id = {}

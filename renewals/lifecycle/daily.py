@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from renewals.billing import actions as billing
 from renewals.checkout.offers import active_prices, offer_for, renewal_change
 from renewals.core import clock
+from renewals.core.collector import paused
 from renewals.notifications.outbox import queue_emails
 from renewals.payments import actions as payments
 from renewals.payments import recovery
@@ -31,6 +32,7 @@ from renewals.subscriptions.queries import renews_automatically_q
 from . import charges, recheck, schedule, stage_events
 from .counts import WORK_KEYS, merge, work
 from .digests import digest_keys, digest_spec, queue_digest, subscription_line
+from .loading import load_subscriptions as _load
 from .models import ChargeAttempt, DailyRun, Notice
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ def settle_deadlines(today: date) -> dict:
     return counts
 
 
+@paused()  # many short-lived objects: no cycle collections over them (#15)
 def start(today: date, *, chunk_size: int = CHUNK_SIZE) -> tuple[DailyRun, str, list[list[str]]]:
     """Open the run, settle deadlines, and return it with a fresh invocation id and its chunks."""
     run = open_run(today)
@@ -227,13 +230,7 @@ def _facts(sub: Subscription, sellable: bool) -> schedule.Facts:
     )
 
 
-def _load(ids: list[str]) -> dict[str, Subscription]:
-    subs = Subscription.objects.filter(pk__in=ids).select_related(
-        "purchaser", "offering", "card", "customer"
-    )
-    return {s.pk: s for s in subs}
-
-
+@paused()  # many short-lived objects: no cycle collections over them (#15)
 def process_chunk(today: date, since: date, ids: list[str]) -> dict:
     """Do the due charges, then the due notices, of these subscriptions; return counts.
 
@@ -280,7 +277,7 @@ def process_chunk(today: date, since: date, ids: list[str]) -> dict:
 
 def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
     made: dict[tuple[str, date], set[int]] = {}
-    for sub_id, start, n in ChargeAttempt.objects.filter(subscription_id__in=ids).values_list(
+    for sub_id, start, n in ChargeAttempt.objects.filter(subscription_id__any=ids).values_list(
         "subscription_id", "term_start", "attempt"
     ):
         made.setdefault((sub_id, start), set()).add(n)
@@ -289,9 +286,9 @@ def _attempts(ids: list[str]) -> dict[tuple[str, date], frozenset[int]]:
 
 def _send_notices(subs, prices, *, since: date, today: date, counts: dict) -> None:
     sent: dict[tuple[str, date], set[str]] = {}
-    for sub_id, term_end, step in Notice.objects.filter(subscription_id__in=list(subs)).values_list(
-        "subscription_id", "term_end", "step"
-    ):
+    for sub_id, term_end, step in Notice.objects.filter(
+        subscription_id__any=list(subs)
+    ).values_list("subscription_id", "term_end", "step"):
         sent.setdefault((sub_id, term_end), set()).add(step)
     groups: dict[tuple[int, str], list[tuple[Subscription, schedule.Step]]] = {}
     for sub in subs.values():

@@ -30,7 +30,7 @@ def digest_keys(groups: list[tuple[str, int, list[str]]], today: date) -> list[s
     first.
     """
     bases = [f"{kind}:{purchaser_id}:{today.isoformat()}" for kind, purchaser_id, _ids in groups]
-    taken = set(Email.objects.filter(dedupe_key__in=bases).values_list("dedupe_key", flat=True))
+    taken = set(Email.objects.filter(dedupe_key__any=bases).values_list("dedupe_key", flat=True))
     return [
         base if base not in taken else f"{base}:{_ids_digest(ids)}"
         for base, (_kind, _purchaser_id, ids) in zip(bases, groups, strict=True)

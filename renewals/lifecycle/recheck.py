@@ -38,7 +38,7 @@ def still_due(ordered: list) -> list:
     fresh = {
         row["pk"]: row
         for row in Subscription.objects.select_for_update()
-        .filter(pk__in=ids)
+        .filter(pk__any=ids)
         .order_by("pk")
         .values("pk", *FACTS)
     }

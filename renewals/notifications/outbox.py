@@ -126,7 +126,7 @@ def queue_emails(specs: list[dict]) -> list[Email]:
     if not specs:
         return []
     keys = [spec["dedupe_key"] for spec in specs]
-    existing = {e.dedupe_key: e for e in Email.objects.filter(dedupe_key__in=keys)}
+    existing = {e.dedupe_key: e for e in Email.objects.filter(dedupe_key__any=keys)}
     new = [_new_email(**spec) for spec in specs if spec["dedupe_key"] not in existing]
     try:
         with transaction.atomic():

@@ -291,3 +291,56 @@ def test_daily_command_refuses_a_malformed_date():
     with pytest.raises(CommandError, match="is not a valid date"):
         call_command("daily", "--date", "2026-13-01")
     assert DailyRun.objects.count() == 0
+
+
+def test_a_chunk_loads_the_related_rows_select_related_gives_built_once_each(
+    django_assert_num_queries,
+):
+    from renewals.lifecycle.loading import RELATED
+    from tests.factories import CardFactory, SubscriptionFactory
+
+    def model_to_dict(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    marie, other = UserFactory(), UserFactory()
+    card = CardFactory(user=marie)
+    subs = [
+        SubscriptionFactory(purchaser=marie, card=card),
+        SubscriptionFactory(purchaser=marie, card=card),
+        SubscriptionFactory(purchaser=other, payment_method=None, card=None),
+        SubscriptionFactory(purchaser=other),
+    ]
+    ids = [s.pk for s in reversed(subs)]
+    expected = list(Subscription.objects.filter(pk__in=ids).select_related(*RELATED))
+
+    with django_assert_num_queries(5):  # the subscriptions, purchasers, offerings, cards, customers
+        loaded = daily._load(ids)
+
+    assert list(loaded) == [s.pk for s in expected]  # the model's order, as before
+    with django_assert_num_queries(0):
+        for want in expected:
+            got = loaded[want.pk]
+            assert model_to_dict(got) == model_to_dict(want)
+            for name in RELATED:
+                related, want_related = getattr(got, name), getattr(want, name)
+                if want_related is None:
+                    assert related is None
+                else:
+                    assert model_to_dict(related) == model_to_dict(want_related)
+    assert loaded[subs[0].pk].purchaser is loaded[subs[1].pk].purchaser
+    assert loaded[subs[0].pk].card is loaded[subs[1].pk].card
+
+
+def test_the_run_works_without_the_cycle_collector_and_turns_it_back_on(monkeypatch):
+    import gc
+
+    subscription(renewal_date=TODAY + days(90))
+    seen = []
+    load = daily._load
+    monkeypatch.setattr(daily, "_load", lambda ids: seen.append(gc.isenabled()) or load(ids))
+    gc.enable()
+
+    daily.run_daily(TODAY)
+
+    assert seen == [False]
+    assert gc.isenabled()
