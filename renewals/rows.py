@@ -53,7 +53,7 @@ JOINED = tuple(f"{name}__{f}" for name, fields in RELATED for f in fields)
 
 
 # Each related row: its name, where its key is among COLUMNS, where its fields are in a row read
-# by `load_rows` (COLUMNS, then JOINED), and their names.
+# by `load_page` (COLUMNS, then JOINED), and their names.
 _RELATED_AT = []
 _at = len(COLUMNS)
 for _name, _fields in RELATED:
@@ -228,16 +228,6 @@ def _page_values(qs):
     if statement.converters:
         return statement.compiler.apply_converters(rows, statement.converters)
     return rows
-
-
-def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
-    """Fetch subscriptions with what their JSON needs; return them and their terms.
-
-    Queries: the subscriptions (with their related rows joined), the terms.
-    """
-    seen: dict = {}
-    subs = [SubscriptionRow(row, seen) for row in qs.values_list(*COLUMNS, *JOINED)]
-    return subs, read_terms(subs, [s.id for s in subs])
 
 
 def read_terms(subs, ids: list[str]) -> dict[str, list[TermRow]]:
