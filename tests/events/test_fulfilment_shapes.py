@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
+from renewals import rows
 from renewals.checkout.offers import pending_subscription_ids
 from renewals.events.models import Event
 from renewals.events.shapes import _holds_payment_and_invoice, orders_shaped, subscriptions_shaped
@@ -114,10 +115,32 @@ def test_the_pending_column_is_the_open_order_facts():
     failed = order_for([subs[2]], automatic=True)
     failed.status = "failed"
     failed.save(update_fields=["status"])
-    rows, _terms, (pending, _failed) = load_page(
+    _rows, _terms, (pending, _failed) = load_page(
         Subscription.objects.filter(pk__in=[s.pk for s in subs])
     )
     assert pending == pending_subscription_ids(
         Subscription.objects.filter(pk__in=[s.pk for s in subs])
     )
     assert pending == {subs[0].pk}
+
+
+@pytest.mark.parametrize(
+    "ordered",
+    [lambda qs: qs, lambda qs: qs.order_by("-seats", "pk"), lambda qs: qs.order_by("pk").reverse()],
+)
+def test_subscriptions_not_a_page_are_the_rows_of_their_own_query(ordered):
+    # load_page reads them with the page's compiled statement: the same rows, in the same
+    # order, as the query itself gives (renewal dates and seats varied for the orderings).
+    subs = jpy_subscriptions(3, renewal_date=D) + [eur_subscription(renewal_date=date(2027, 4, 30))]
+    Subscription.objects.filter(pk=subs[1].pk).update(seats=7)
+    order_for([subs[0]])
+    qs = ordered(Subscription.objects.filter(pk__in=[s.pk for s in subs]))
+    facts = rows._facts()
+    seen: dict = {}
+    expected = [
+        rows.SubscriptionRow(v, seen)
+        for v in qs.annotate(**facts).values_list(*rows.COLUMNS, *rows.JOINED, *facts)
+    ]
+    page = load_page(qs)
+    assert page.rows == expected
+    assert page.open_orders[0] == {subs[0].pk}
