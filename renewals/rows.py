@@ -53,7 +53,7 @@ JOINED = tuple(f"{name}__{f}" for name, fields in RELATED for f in fields)
 
 
 # Each related row: its name, where its key is among COLUMNS, where its fields are in a row read
-# by `load_rows` (COLUMNS, then JOINED), and their names.
+# by `load_page` (COLUMNS, then JOINED), and their names.
 _RELATED_AT = []
 _at = len(COLUMNS)
 for _name, _fields in RELATED:
@@ -115,8 +115,19 @@ def load_page(qs) -> Page:
     Its terms are read by the ids it read (`read_terms`), never by the subquery again (#15).
     """
     if qs.query.is_sliced:
-        values = _page_values(qs)
-    else:
+        if not qs.query.order_by or not qs.query.standard_ordering:
+            # The outer statement sorts by `order_by` alone: a model's default ordering or a
+            # `.reverse()` would be lost there (the API always passes one of its orderings).
+            raise ValueError("a page needs an explicit order_by, not reversed")
+        values = _page_values(qs, tuple(qs.query.order_by), qs.values("pk"))
+    elif qs.query.standard_ordering:
+        # Not a page (an event's subscriptions, one subscription): the same statement, its keys
+        # unordered, the rows in the queryset's own order (#15: compiled once, not per event).
+        ordering = tuple(qs.query.order_by)
+        if not ordering and qs.query.default_ordering:
+            ordering = tuple(qs.model._meta.ordering)
+        values = _page_values(qs, ordering, qs.values("pk").order_by())
+    else:  # reversed: compiled as it is
         facts = _facts()
         values = qs.annotate(**facts).values_list(*COLUMNS, *JOINED, *facts)
     seen: dict = {}
@@ -206,17 +217,13 @@ def _compile_page_statement(database, ordering: tuple) -> PageStatement:
     )
 
 
-def _page_values(qs):
-    """Return the rows of the page `qs` (sliced) as `values_list(*COLUMNS, *JOINED, open
-    orders)` of the subscriptions whose keys it selects, in its order."""
-    if not qs.query.order_by or not qs.query.standard_ordering:
-        # The outer statement sorts by `order_by` alone: a model's default ordering or a
-        # `.reverse()` would be lost there (the API always passes one of its orderings).
-        raise ValueError("a page needs an explicit order_by, not reversed")
+def _page_values(qs, ordering: tuple, keys):
+    """Return the rows of `qs` as `values_list(*COLUMNS, *JOINED, open orders)` of the
+    subscriptions whose keys `keys` (its `values("pk")`) selects, in `ordering`."""
     database = connections[qs.db]
-    statement = page_statement(database, tuple(qs.query.order_by))
+    statement = page_statement(database, ordering)
     try:
-        keys_sql, keys_params = qs.values("pk").query.get_compiler(connection=database).as_sql()
+        keys_sql, keys_params = keys.query.get_compiler(connection=database).as_sql()
     except EmptyResultSet:  # e.g. `pk__in=[]`: no keys, no page (Django's own execute says so)
         return []
     with database.cursor() as cursor:
@@ -228,16 +235,6 @@ def _page_values(qs):
     if statement.converters:
         return statement.compiler.apply_converters(rows, statement.converters)
     return rows
-
-
-def load_rows(qs) -> tuple[list[SubscriptionRow], dict[str, list[TermRow]]]:
-    """Fetch subscriptions with what their JSON needs; return them and their terms.
-
-    Queries: the subscriptions (with their related rows joined), the terms.
-    """
-    seen: dict = {}
-    subs = [SubscriptionRow(row, seen) for row in qs.values_list(*COLUMNS, *JOINED)]
-    return subs, read_terms(subs, [s.id for s in subs])
 
 
 def read_terms(subs, ids: list[str]) -> dict[str, list[TermRow]]:

@@ -166,7 +166,9 @@ def _remove_cart_lines(order: Order) -> int:
 
 
 @transaction.atomic(savepoint=False)  # joins the payment's transaction (#15)
-def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfilled=None) -> bool:
+def order_paid(
+    order_id, *, today: date, actor_label: str = "system", on_fulfilled=None, payment=None
+) -> bool:
     """Mark an order paid and fulfil it: renew every line's term once (R4), email once (R15).
 
     An order on net terms (payment method `invoice`, R9) is fulfilled the same way but becomes
@@ -182,7 +184,8 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     automatic order, `auto-renewal-receipt`) per purchaser after commit. Money the door refuses,
     or reported for an order that already failed or expired, renews nothing: the order keeps it
     as `payment_after_release` for staff to refund (see `keep_payment`). Returns whether the
-    order became paid (or invoiced).
+    order became paid (or invoiced). `payment`, when given, is the order's payment as just saved
+    (the payments door's, locked): `order.paid` is shaped with it instead of reading it (#15).
     """
     # Its customer and placer come with it (the invoice and the door's audit need them); only
     # the order's row is locked.
@@ -193,6 +196,8 @@ def order_paid(order_id, *, today: date, actor_label: str = "system", on_fulfill
     )
     if order.status in FULFILLED_STATUSES:
         return False
+    if payment is not None and payment.order_id == order.pk:
+        Order.payment.related.set_cached_value(order, payment)
     if order.status not in OPEN_STATUSES:
         # Its terms were released and may be renewed by another order since: money that
         # arrives now is refunded by staff (payments), never used to renew (R4).

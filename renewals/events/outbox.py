@@ -235,8 +235,10 @@ def _insert(events: list[Event], subjects: list[tuple[str, ...]]) -> None:
             # SQLite serialises writers, so only PostgreSQL can see a concurrent numbering.
             with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
                 insert_rows(Event, events)  # their JSON as one text, not quoted in Python
+                # By key: assigning the event through its descriptor cost more than the row (#15).
                 EventSubscription.objects.bulk_create(
-                    EventSubscription(event=e, subscription_id=s, sequence=n) for e, s, n in rows
+                    EventSubscription(event_id=e.pk, subscription_id=s, sequence=n)
+                    for e, s, n in rows
                 )
             return
         except IntegrityError:

@@ -5,6 +5,7 @@ interface package (import-linter), so that the outbox, which domain doors call, 
 in the same order, their JSON as the API shows it, in a fixed number of queries.
 """
 
+import json
 from datetime import date
 
 from django.conf import settings
@@ -17,13 +18,12 @@ from renewals.checkout.models import Order, OrderLine
 from renewals.checkout.offers import (
     active_prices,
     offer_for,
-    pending_subscription_ids,
     renewal_change,
     sold_terms,
 )
 from renewals.core import clock
 from renewals.core.money import money, money_json
-from renewals.rows import load_rows
+from renewals.rows import load_page
 from renewals.shapes import invoice_json, order_json, subscription_json
 from renewals.subscriptions.models import Subscription
 
@@ -38,10 +38,10 @@ def subscriptions_shaped(objects, today: date | None) -> list[Shaped]:
     """Shape subscriptions as their purchaser sees them through the API on `today`."""
     today = today or clock.today()
     ids = [_pk(o) for o in objects]
-    # One read of the rows with their related rows joined (values, no model instances, #15).
-    subs, terms = load_rows(Subscription.objects.filter(pk__any=ids))
+    # One read of the rows with their related rows joined and their open-order facts as
+    # columns (values, no model instances, #15), then their terms.
+    subs, terms, (pending, _failed) = load_page(Subscription.objects.filter(pk__any=ids))
     prices = active_prices(subs)
-    pending = pending_subscription_ids(subs)
     by_id = {}
     for sub in subs:
         # R21: the next term as it would be bought (a scheduled change applied).
@@ -92,8 +92,14 @@ def orders_shaped(objects, today: date | None) -> list[Shaped]:
         if isinstance(o, Order) and "lines" in getattr(o, "_prefetched_objects_cache", {})
     }
     by_id = {}
-    if given:
-        for row in Order.objects.filter(pk__in=list(given)).select_related("payment", "invoice"):
+    # Its payment and invoice too, when fulfilment holds them (`order_paid`'s payment, the
+    # invoice billing just issued for it): nothing is read (#15).
+    held = [o for o in given.values() if _holds_payment_and_invoice(o)]
+    for order in held:
+        by_id[order.pk] = _order_shaped(order, order)
+    read = [pk for pk in given if pk not in by_id]
+    if read:
+        for row in Order.objects.filter(pk__in=read).select_related("payment", "invoice"):
             by_id[row.pk] = _order_shaped(given[row.pk], row)
     rest = [i for i in ids if i not in given]
     if rest:
@@ -106,6 +112,21 @@ def orders_shaped(objects, today: date | None) -> list[Shaped]:
         for order in orders:
             by_id[order.pk] = _order_shaped(order, order)
     return [by_id[i] for i in ids]
+
+
+def _holds_payment_and_invoice(order) -> bool:
+    """Tell whether an order holds its payment and invoice as their rows read back would be.
+
+    The payment's instructions must read back as they are (a JSON column: a tuple or a
+    non-text key would not).
+    """
+    if not (Order.payment.is_cached(order) and Order.invoice.is_cached(order)):
+        return False
+    payment = _related(order, "payment")
+    if payment is None or not payment.instructions:
+        return True
+    encoder = type(payment)._meta.get_field("instructions").encoder
+    return json.loads(json.dumps(payment.instructions, cls=encoder)) == payment.instructions
 
 
 def _order_shaped(order, related) -> Shaped:

@@ -101,7 +101,7 @@ def transition(
         # R20: the order's invoice is issued inside fulfilment, only once the door renewed.
         issue = partial(billing.invoice_fulfilled_order, today=today)
         if not orders.order_paid(
-            order_id, today=today, actor_label=actor_label, on_fulfilled=issue
+            order_id, today=today, actor_label=actor_label, on_fulfilled=issue, payment=payment
         ):
             if Order.objects.filter(pk=order_id, status__in=KEPT_STATUSES).exists():
                 flag(payment, source=actor_label, why="the renewal door refused the payment")
