@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import connections
 from django.db.models.expressions import RawSQL
 
 from renewals.checkout.offers import open_order_exists
@@ -240,18 +240,12 @@ def _page_values(qs, ordering: tuple, keys):
 def read_terms(subs, ids: list[str]) -> dict[str, list[TermRow]]:
     """Return the terms of `subs` (whose ids are `ids`), latest first, by subscription id.
 
-    On PostgreSQL the ids are one array parameter (`= ANY(%s)`): Django compiles an `IN` list
-    of 500 ids one parameter at a time (#15).
+    The ids are one array parameter on PostgreSQL (`__any`): Django compiles an `IN` list of
+    500 ids one parameter at a time (#15).
     """
     terms: dict[str, list[TermRow]] = {s.id: [] for s in subs}
     if subs:
-        if connection.vendor == "postgresql":
-            column = f"{connection.ops.quote_name(Term._meta.db_table)}.subscription_id"
-            # The column from the model's meta, quoted; the ids are one bound parameter.
-            where = [f"{column} = ANY(%s)"]
-            selected = Term.objects.extra(where=where, params=[list(ids)])  # noqa: S610
-        else:
-            selected = Term.objects.filter(subscription_id__in=ids)
+        selected = Term.objects.filter(subscription_id__any=list(ids))
         term_rows = selected.order_by("subscription_id", "-start").values_list(
             "subscription_id", "start", "end", "order_number", "seats"
         )
